@@ -1,0 +1,111 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Install what sysupgraded needs to build and test, and nothing that is
+# already there. Idempotent; used by both README commands.
+#   contrib/deps.sh [build|test]
+# Builds libmtd/libubi from Debian's mtd-utils source into .deps/prefix
+# unless a system copy exists.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+what=${1:-test}
+prefix="$top/.deps/prefix"
+
+build_pkgs="build-essential cmake pkg-config libmicrohttpd-dev libmbedtls-dev
+	libubootenv-dev libarchive-dev libjson-c-dev libinih-dev nettle-dev
+	openssl ca-certificates curl dpkg-dev"
+test_pkgs="libcmocka-dev libarchive-tools python3 zstd xz-utils gzip
+	u-boot-tools libubootenv-tool clang libclang-rt-14-dev"
+
+say() { printf 'deps: %s\n' "$*"; }
+
+need_root() {
+	if [ "$(id -u)" != 0 ]; then
+		say "must run as root to install: $*" >&2
+		exit 1
+	fi
+}
+
+apt_updated=
+apt_update() {
+	[ -n "$apt_updated" ] && return 0
+	apt-get update -qq
+	apt_updated=1
+}
+
+install_missing() {
+	missing=
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	need_root "$missing"
+	say "installing$missing"
+	apt_update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+}
+
+have_system_libmtd() {
+	for d in /usr/include /usr/local/include; do
+		[ -f "$d/libmtd.h" ] && [ -f "$d/libubi.h" ] || continue
+		for l in /usr/lib /usr/local/lib /usr/lib/*-linux-gnu; do
+			[ -f "$l/libmtd.a" ] || [ -f "$l/libmtd.so" ] || continue
+			[ -f "$l/libubi.a" ] || [ -f "$l/libubi.so" ] || continue
+			return 0
+		done
+	done
+	return 1
+}
+
+ensure_deb_src() {
+	apt_update
+	if apt-cache showsrc mtd-utils 2>/dev/null | grep -q '^Package:'; then
+		return 0
+	fi
+	need_root "a deb-src entry"
+	say "adding a deb-src entry for Debian's sources"
+	. /etc/os-release
+	cat > /etc/apt/sources.list.d/sysupgraded-deb-src.sources <<EOS
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: $VERSION_CODENAME $VERSION_CODENAME-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOS
+	apt-get update -qq
+}
+
+# libmtd.a and libubi.a are plain C with no configure-time settings, so
+# compiling the handful of files directly is simpler than autotools.
+build_libmtd() {
+	if [ -f "$prefix/lib/libmtd.a" ] && [ -f "$prefix/lib/libubi.a" ]; then
+		return 0
+	fi
+	if have_system_libmtd; then
+		say "using the system's libmtd/libubi"
+		return 0
+	fi
+	ensure_deb_src
+	src="$top/.deps/src"
+	rm -rf "$src" && mkdir -p "$src"
+	say "fetching Debian's mtd-utils source"
+	(cd "$src" && apt-get source -qq mtd-utils >/dev/null 2>&1)
+	dir=$(find "$src" -maxdepth 1 -type d -name 'mtd-utils-*' | head -n 1)
+	[ -n "$dir" ] || { say "apt-get source mtd-utils gave no tree" >&2; exit 1; }
+	obj="$src/obj"
+	mkdir -p "$obj" "$prefix/lib" "$prefix/include/mtd"
+	for f in libmtd libmtd_legacy libfec common libcrc32 libubi; do
+		${CC:-cc} -O2 -fPIC -I"$dir/include" -c "$dir/lib/$f.c" -o "$obj/$f.o"
+	done
+	ar rcs "$prefix/lib/libmtd.a" "$obj/libmtd.o" "$obj/libmtd_legacy.o" \
+		"$obj/libfec.o" "$obj/common.o" "$obj/libcrc32.o"
+	ar rcs "$prefix/lib/libubi.a" "$obj/libubi.o"
+	cp "$dir/include/libmtd.h" "$dir/include/libubi.h" "$prefix/include/"
+	cp "$dir/include/mtd/"*.h "$prefix/include/mtd/"
+	say "built libmtd/libubi $(basename "$dir") into $prefix"
+}
+
+install_missing $build_pkgs
+[ "$what" = test ] && install_missing $test_pkgs
+build_libmtd
