@@ -15,7 +15,8 @@ build_pkgs="build-essential cmake pkg-config libmicrohttpd-dev libmbedtls-dev
 	libubootenv-dev libarchive-dev libjson-c-dev libinih-dev nettle-dev
 	openssl ca-certificates curl dpkg-dev"
 test_pkgs="libcmocka-dev libarchive-tools python3 zstd xz-utils gzip
-	u-boot-tools libubootenv-tool clang libclang-rt-14-dev"
+	u-boot-tools libubootenv-tool clang libclang-rt-14-dev
+	qemu-system-x86 busybox-static mtd-utils cpio kmod e2fsprogs attr mount"
 
 say() { printf 'deps: %s\n' "$*"; }
 
@@ -43,7 +44,7 @@ install_missing() {
 	need_root "$missing"
 	say "installing$missing"
 	apt_update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 
 have_system_libmtd() {

@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The install engine: plan (image -> target -> backend -> slot), run
+ * (payload -> hash -> decompress -> backend, then read-back), and the
+ * boot-environment transaction around it. Backends only ever see bytes;
+ * reading and decompressing payloads lives in install_stream.c.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "bootenv.h"
+#include "bundle_reader.h"
+#include "install.h"
+#include "install_stream.h"
+#include "signature.h"
+
+#define PROGRESS_STEP	(64u << 10)	/* report at most every 64 KiB */
+
+static const struct backend_ops *(*lookup_backend)(const char *name) =
+	backend_find;
+
+void install_set_backend_lookup(const struct backend_ops *(*fn)(const char *name))
+{
+	lookup_backend = fn ? fn : backend_find;
+}
+
+/* ---- the plan ---- */
+
+static enum su_err pick_slot(const struct config_target *t,
+			     const struct manifest_image *img,
+			     struct bootenv *env, int *slot,
+			     struct su_error *err)
+{
+	const char *v;
+
+	if (!env)
+		return su_error_set(err, SU_ERR_CONFIG,
+				    "image %s: target '%s' has A/B slots but no boot environment is open to read %s",
+				    img->file, t->name, t->slot_var);
+	v = bootenv_get(env, t->slot_var);
+	if (!v)
+		return su_error_set(err, SU_ERR_CONFIG,
+				    "image %s: target '%s': boot variable %s is not set, so the running slot is unknown",
+				    img->file, t->name, t->slot_var);
+	/* Write the slot that is not running. */
+	if (!strcmp(v, t->slot_value[0])) {
+		*slot = 1;
+	} else if (!strcmp(v, t->slot_value[1])) {
+		*slot = 0;
+	} else {
+		return su_error_set(err, SU_ERR_CONFIG,
+				    "image %s: target '%s': boot variable %s = '%s' names neither slot a ('%s') nor slot b ('%s')",
+				    img->file, t->name, t->slot_var, v,
+				    t->slot_value[0], t->slot_value[1]);
+	}
+	return SU_OK;
+}
+
+static enum su_err plan_step(const struct config *cfg,
+			     const struct manifest_image *img, uint64_t offset,
+			     struct bootenv *env, struct install_step *st,
+			     struct su_error *err)
+{
+	const struct config_target *t = config_find_target(cfg, img->target);
+	enum su_err rc;
+
+	if (!t)
+		return su_error_set(err, SU_ERR_UNKNOWN_TARGET,
+				    "image %s: target '%s' is not defined in %s",
+				    img->file, img->target, cfg->path);
+	if (strcmp(t->type, img->type))
+		return su_error_set(err, SU_ERR_UNKNOWN_TARGET,
+				    "image %s: its type %s differs from type %s of target '%s' in %s",
+				    img->file, img->type, t->type, t->name,
+				    cfg->path);
+	st->backend = lookup_backend(t->type);
+	if (!st->backend)
+		return su_error_set(err, SU_ERR_CONFIG,
+				    "image %s: target '%s' has type %s, for which this build has no backend",
+				    img->file, t->name, t->type);
+	st->image = img;
+	st->target = t;
+	st->offset = offset;
+	st->slot = -1;
+	st->device = t->device;
+	if (!config_target_is_ab(t))
+		return SU_OK;
+	rc = pick_slot(t, img, env, &st->slot, err);
+	if (!rc)
+		st->device = t->slot_device[st->slot];
+	return rc;
+}
+
+enum su_err install_plan_build(const struct config *cfg,
+			       const struct manifest *m,
+			       const struct bundle_payload *payloads,
+			       const char *bundle_path,
+			       struct bootenv *env,
+			       struct install_plan **out,
+			       struct su_error *err)
+{
+	struct install_plan *plan;
+	enum su_err rc;
+
+	plan = calloc(1, sizeof(*plan));
+	if (!plan)
+		return su_error_set(err, SU_ERR_NOMEM, "plan for %s: %m",
+				    bundle_path);
+	plan->config = cfg;
+	plan->manifest = m;
+	plan->bundle_path = strdup(bundle_path);
+	plan->steps = calloc(m->n_images, sizeof(*plan->steps));
+	if (!plan->bundle_path || !plan->steps) {
+		install_plan_free(plan);
+		return su_error_set(err, SU_ERR_NOMEM, "plan for %s: %m",
+				    bundle_path);
+	}
+	for (size_t i = 0; i < m->n_images; i++) {
+		struct install_step *st = &plan->steps[i];
+
+		rc = plan_step(cfg, &m->images[i], payloads[i].offset, env, st,
+			       err);
+		if (rc) {
+			install_plan_free(plan);
+			return rc;
+		}
+		plan->n_steps++;
+		plan->total += m->images[i].installed_size;
+		plan->in_place |= st->target->in_use;
+	}
+	*out = plan;
+	return SU_OK;
+}
+
+void install_plan_free(struct install_plan *plan)
+{
+	if (!plan)
+		return;
+	free(plan->steps);
+	free(plan->bundle_path);
+	free(plan);
+}
+
+/* ---- the run ---- */
+
+struct run {
+	const struct install_plan *plan;
+	int fd;			/* the staged bundle */
+	install_progress_fn fn;
+	void *ctx;
+	struct install_progress p;
+	uint64_t reported;	/* all_bytes at the last report */
+};
+
+static void report(struct run *r, const char *phase, bool always)
+{
+	struct install_progress *p = &r->p;
+
+	if (!r->fn || (!always && p->all_bytes - r->reported < PROGRESS_STEP))
+		return;
+	p->phase = phase;
+	p->percent = p->all_total ?
+		(unsigned)(p->all_bytes * 100 / p->all_total) : 100;
+	r->reported = p->all_bytes;
+	r->fn(r->ctx, p);
+}
+
+/* Say which image, target and device an error concerns. */
+static enum su_err step_fail(const struct install_step *st,
+			     struct su_error *err)
+{
+	char why[sizeof(err->message)];
+
+	memcpy(why, err->message, sizeof(why));
+	snprintf(err->message, sizeof(err->message),
+		 "image %s -> target %s (%s): %.400s", st->image->file,
+		 st->target->name, st->device, why);
+	return err->code;
+}
+
+/* Stream the payload into the backend; *@installed gets the SHA-256 of
+ * the bytes written, for the read-back. */
+static enum su_err copy(struct run *r, const struct install_step *st,
+			struct payload_stream *s, void *h,
+			uint8_t installed[DIGEST_LEN], struct su_error *err)
+{
+	const uint64_t limit = st->image->installed_size;
+	struct digest d;
+	const void *buf;
+	size_t len;
+	enum su_err rc;
+
+	digest_init(&d);
+	while (!(rc = payload_stream_read(s, &buf, &len, err)) && len) {
+		if (len > limit - r->p.bytes)
+			return su_error_set(err, SU_ERR_SIZE_MISMATCH,
+					    "payload %s decompresses to more than its installed_size of %" PRIu64 " bytes; stopped before writing past it",
+					    st->image->file, limit);
+		digest_update(&d, buf, len);
+		rc = st->backend->write(h, buf, len, err);
+		if (rc)
+			return rc;
+		r->p.bytes += len;
+		r->p.all_bytes += len;
+		report(r, "writing", r->p.bytes == limit);
+	}
+	if (!rc && r->p.bytes != limit)
+		rc = su_error_set(err, SU_ERR_SIZE_MISMATCH,
+				  "payload %s decompresses to %" PRIu64 " bytes, its installed_size says %" PRIu64,
+				  st->image->file, r->p.bytes, limit);
+	digest_final(&d, installed);
+	return rc;
+}
+
+/*
+ * A payload changed in staging can fail as bad data or a wrong size
+ * before its hash is complete: when its stored bytes no longer match the
+ * manifest, that is the error to report.
+ */
+static enum su_err blame_staging(struct payload_stream *s, enum su_err rc,
+				 struct su_error *err)
+{
+	struct su_error check;
+
+	if (rc != SU_ERR_SIZE_MISMATCH && rc != SU_ERR_BAD_ARCHIVE)
+		return rc;
+	if (payload_stream_check(s, &check) != SU_ERR_HASH_MISMATCH)
+		return rc;
+	*err = check;
+	return err->code;
+}
+
+static enum su_err write_image(struct run *r, const struct install_step *st,
+			       const struct backend_target *bt,
+			       uint8_t installed[DIGEST_LEN],
+			       struct su_error *err)
+{
+	struct payload_stream *s = NULL;
+	void *h;
+	enum su_err rc;
+
+	rc = st->backend->open(bt, st->image->installed_size, &h, err);
+	if (rc)
+		return rc;
+	rc = payload_stream_open(r->fd, r->plan->bundle_path, st->image,
+				 st->offset, &s, err);
+	if (!rc)
+		rc = copy(r, st, s, h, installed, err);
+	/* The hash is checked before finish: a bad payload is never committed. */
+	if (!rc)
+		rc = payload_stream_check(s, err);
+	else if (s)
+		rc = blame_staging(s, rc, err);
+	payload_stream_free(s);
+	if (rc) {
+		st->backend->abort(h);
+		return rc;
+	}
+	return st->backend->finish(h, err);
+}
+
+static enum su_err run_step(struct run *r, size_t i, struct su_error *err)
+{
+	const struct install_step *st = &r->plan->steps[i];
+	const struct backend_target bt = { st->target, st->device };
+	uint8_t installed[DIGEST_LEN];
+	enum su_err rc;
+
+	r->p.image = st->image->file;
+	r->p.index = i;
+	r->p.bytes = 0;
+	r->p.total = st->image->installed_size;
+	report(r, "writing", true);
+	rc = write_image(r, st, &bt, installed, err);
+	if (!rc && st->target->readback && st->backend->verify) {
+		report(r, "verifying", true);
+		rc = st->backend->verify(&bt, st->image->installed_size,
+					 installed, err);
+	}
+	return rc ? step_fail(st, err) : SU_OK;
+}
+
+static enum su_err begin_transaction(const struct install_plan *plan,
+				     struct bootenv *env, struct su_error *err)
+{
+	enum su_err rc = bootenv_set(env, plan->config->transaction_var,
+				     plan->manifest->version, err);
+
+	return rc ? rc : bootenv_commit(env, err);
+}
+
+/*
+ * Everything in one commit. The bundle's own variables go first so that
+ * they cannot undo the slot flip, the boot counting or the marker.
+ */
+static enum su_err end_transaction(const struct install_plan *plan,
+				   struct bootenv *env, struct su_error *err)
+{
+	const struct config *c = plan->config;
+	const struct manifest *m = plan->manifest;
+	enum su_err rc = SU_OK;
+
+	for (size_t i = 0; !rc && i < m->n_bootenv; i++)
+		rc = bootenv_set(env, m->bootenv[i].key, m->bootenv[i].value,
+				 err);
+	for (size_t i = 0; !rc && i < plan->n_steps; i++) {
+		const struct install_step *st = &plan->steps[i];
+
+		if (st->slot >= 0)
+			rc = bootenv_set(env, st->target->slot_var,
+					 st->target->slot_value[st->slot], err);
+	}
+	rc = rc ? rc : bootenv_set(env, c->upgrade_available_var, "1", err);
+	rc = rc ? rc : bootenv_set(env, c->bootcount_var, "0", err);
+	rc = rc ? rc : bootenv_set(env, c->transaction_var, NULL, err);
+	return rc ? rc : bootenv_commit(env, err);
+}
+
+enum su_err install_run(const struct install_plan *plan, struct bootenv *env,
+			install_progress_fn progress, void *ctx,
+			struct su_error *err)
+{
+	struct su_error local;
+	struct run r = {
+		.plan = plan, .fn = progress, .ctx = ctx,
+		.p = { .count = plan->n_steps, .all_total = plan->total },
+	};
+	enum su_err rc = SU_OK;
+
+	err = err ? err : &local;
+	r.fd = open(plan->bundle_path, O_RDONLY | O_CLOEXEC);
+	if (r.fd < 0)
+		return su_error_set(err, SU_ERR_IO, "open %s: %m",
+				    plan->bundle_path);
+	posix_fadvise(r.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (env)
+		rc = begin_transaction(plan, env, err);
+	for (size_t i = 0; !rc && i < plan->n_steps; i++)
+		rc = run_step(&r, i, err);
+	if (!rc && env) {
+		report(&r, "bootenv", true);
+		rc = end_transaction(plan, env, err);
+	}
+	close(r.fd);
+	return rc;
+}
+
+/* ---- sysupgraded --install / --mark-good ---- */
+
+static bool needs_bootenv(const struct config *cfg, const struct manifest *m)
+{
+	if (m->n_bootenv)
+		return true;
+	for (size_t i = 0; i < m->n_images; i++) {
+		const struct config_target *t =
+			config_find_target(cfg, m->images[i].target);
+
+		if (t && config_target_is_ab(t))
+			return true;
+	}
+	return false;
+}
+
+static enum su_err refuse_in_place(const struct install_plan *plan,
+				   struct su_error *err)
+{
+	for (size_t i = 0; i < plan->n_steps; i++)
+		if (plan->steps[i].target->in_use)
+			return su_error_set(err, SU_ERR_BUSY,
+					    "target %s is in use by the running system; install in place through the daemon",
+					    plan->steps[i].target->name);
+	return SU_OK;
+}
+
+/* Verified bundle -> boot environment (if needed) -> plan -> run. */
+static enum su_err install_verified(const struct config *cfg,
+				   const char *path,
+				   const struct bundle_reader *br,
+				   install_progress_fn progress, void *ctx,
+				   struct su_error *err)
+{
+	const struct manifest *m = bundle_reader_manifest(br);
+	struct install_plan *plan = NULL;
+	struct bootenv *env = NULL;
+	enum su_err rc = SU_OK;
+
+	if (needs_bootenv(cfg, m))
+		rc = bootenv_open(cfg->fw_env_config, &env, err);
+	if (!rc)
+		rc = install_plan_build(cfg, m, bundle_reader_payloads(br),
+					path, env, &plan, err);
+	if (!rc)
+		rc = refuse_in_place(plan, err);
+	if (!rc)
+		rc = install_run(plan, env, progress, ctx, err);
+	install_plan_free(plan);
+	bootenv_close(env);
+	return rc;
+}
+
+enum su_err install_bundle_file(const struct config *cfg, const char *path,
+				bool force, install_progress_fn progress,
+				void *ctx, struct su_error *err)
+{
+	struct su_error local;
+	struct bundle_policy policy = {
+		.compatible = cfg->compatible, .force = force,
+	};
+	struct keyring *keys = NULL;
+	struct bundle_reader *br = NULL;
+	char *running = NULL;
+	enum su_err rc;
+
+	err = err ? err : &local;
+	rc = keyring_load_dir(cfg->keys_dir, &keys, err);
+	if (rc)
+		return rc;
+	if (!force && !(running = config_running_version(cfg, err))) {
+		rc = err->code;
+		goto out;
+	}
+	policy.keys = keys;
+	policy.current_version = running;
+	rc = bundle_verify_file(path, &policy, &br, err);
+	if (!rc)
+		rc = install_verified(cfg, path, br, progress, ctx, err);
+out:
+	bundle_reader_free(br);
+	free(running);
+	keyring_free(keys);
+	return rc;
+}
+
+enum su_err install_mark_good(const struct config *cfg, struct su_error *err)
+{
+	struct bootenv *env;
+	enum su_err rc;
+
+	rc = bootenv_open(cfg->fw_env_config, &env, err);
+	if (rc)
+		return rc;
+	rc = bootenv_set(env, cfg->upgrade_available_var, NULL, err);
+	rc = rc ? rc : bootenv_set(env, cfg->bootcount_var, "0", err);
+	rc = rc ? rc : bootenv_commit(env, err);
+	bootenv_close(env);
+	return rc;
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef SU_INSTALL_H
+#define SU_INSTALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "error.h"
+#include "manifest.h"
+
+struct backend_ops;
+struct bundle_payload;
+struct bootenv;
+
+/*
+ * The install engine: from a verified, staged bundle to written flash.
+ *
+ * install_plan_build() maps every image to its config target and backend
+ * and, for A/B targets, picks the inactive slot from the boot environment.
+ * install_run() then, for each image in manifest order: reads the stored
+ * payload from the staged bundle, hashes those bytes (hash-on-write: what
+ * is written is what was verified), decompresses (libarchive; output past
+ * installed_size is an error the moment it happens), hands the bytes to
+ * the backend, checks the hash of the stored bytes at the end, and runs
+ * the backend's read-back when the target asks for it.
+ *
+ * Boot environment, when the caller passes one (install_bundle_file()
+ * opens it when any target is A/B or the manifest sets bootenv variables):
+ *   before the first write:   transaction_var = <bundle version>
+ *   after every image passed: each A/B slot_var flipped, manifest bootenv
+ *                             variables, upgrade_available_var = 1,
+ *                             bootcount_var = 0, transaction_var unset —
+ *                             all in one bootenv_commit(); the bundle's
+ *                             variables cannot override the others.
+ * On any failure nothing but the transaction marker has changed in the
+ * environment, so the old slot still boots and a bootloader or recovery
+ * can see that an update was interrupted.
+ */
+
+struct install_step {
+	const struct manifest_image *image;
+	const struct config_target *target;
+	const char *device;		/* slot resolved */
+	int slot;			/* 0 = a, 1 = b, -1 = single */
+	const struct backend_ops *backend;
+	uint64_t offset;		/* of the payload in the bundle file */
+};
+
+struct install_plan {
+	const struct config *config;
+	const struct manifest *manifest;
+	char *bundle_path;
+	struct install_step *steps;
+	size_t n_steps;
+	uint64_t total;			/* sum of installed sizes */
+	bool in_place;			/* some target is in_use */
+};
+
+struct install_progress {
+	const char *image;		/* file name of the current image */
+	size_t index, count;		/* image index (0-based) and count */
+	uint64_t bytes, total;		/* of the current image (installed) */
+	uint64_t all_bytes, all_total;	/* over every image */
+	unsigned percent;		/* all_bytes * 100 / all_total */
+	const char *phase;		/* "writing", "verifying", "bootenv" */
+};
+
+typedef void (*install_progress_fn)(void *ctx, const struct install_progress *p);
+
+/*
+ * Build the plan. @payloads comes from the bundle reader (offsets of
+ * each image in @bundle_path). @env may be NULL when no target is A/B.
+ * Errors: SU_ERR_UNKNOWN_TARGET (no such target in the config, or its
+ * type differs from the image's), SU_ERR_CONFIG (no backend, A/B slot
+ * variable unreadable or holding neither slot value).
+ * Caller frees with install_plan_free().
+ */
+enum su_err install_plan_build(const struct config *cfg,
+			       const struct manifest *m,
+			       const struct bundle_payload *payloads,
+			       const char *bundle_path,
+			       struct bootenv *env,
+			       struct install_plan **out,
+			       struct su_error *err);
+void install_plan_free(struct install_plan *plan);
+
+/*
+ * Write every image of @plan, then commit the boot environment (when @env
+ * is not NULL). @progress may be NULL; it is called at most every 64 KiB
+ * written and at each phase change.
+ * Errors: SU_ERR_HASH_MISMATCH (staged payload changed since it was
+ * verified), SU_ERR_SIZE_MISMATCH (decompressed length differs from
+ * installed_size), SU_ERR_WRITE_FAILED (backend or read-back),
+ * SU_ERR_IO (reading the staged bundle), SU_ERR_BAD_ARCHIVE (a payload
+ * that is not exactly one layer of its declared compression); an
+ * image's error names the image, its target and the device.
+ */
+enum su_err install_run(const struct install_plan *plan, struct bootenv *env,
+			install_progress_fn progress, void *ctx,
+			struct su_error *err);
+
+/*
+ * `sysupgraded --install FILE`: verify the bundle file against the config
+ * (keys, compatible, running version unless @force), build the plan and
+ * run it. In-place targets are refused here (they need the handover).
+ */
+enum su_err install_bundle_file(const struct config *cfg, const char *path,
+				bool force, install_progress_fn progress,
+				void *ctx, struct su_error *err);
+
+/*
+ * For unit tests only: make install_plan_build() look backends up with
+ * @fn instead of backend_find(), so a test can plan onto a fake backend
+ * without a device. NULL restores backend_find().
+ */
+void install_set_backend_lookup(const struct backend_ops *(*fn)(const char *name));
+
+/* `sysupgraded --mark-good`: after a healthy boot, delete
+ * upgrade_available_var and set bootcount_var to 0, in one commit
+ * (RAUC's mark-good, Mender's commit). */
+enum su_err install_mark_good(const struct config *cfg, struct su_error *err);
+
+#endif

@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared helpers of the VM tests; sourced, never run. A VM test is a
+# host-side script test/vm/NAME.sh that prepares disk images, writes a
+# guest scenario, builds an initramfs, boots it and checks the results.
+# POSIX sh has no `local`: variables of a helper carry its _prefix_.
+# Environment (ctest sets them; defaults suit a run by hand):
+#   SU_VM_CACHE  where the Debian kernel is kept (default .deps/vm-cache)
+#   SU_TEST_SRC  the test/ source directory
+
+VM_DIR=$(cd "$(dirname "$0")" && pwd)
+: "${SU_TEST_SRC:=$(dirname "$VM_DIR")}"
+: "${SU_VM_CACHE:=$(dirname "$SU_TEST_SRC")/.deps/vm-cache}"
+
+vm_fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+vm_pass() {
+	echo "ok: $*"
+}
+
+# vm_need TOOL...: a missing tool fails the test; it never skips it.
+vm_need() {
+	for _n_tool in qemu-system-x86_64 cpio gzip timeout flock "$@"; do
+		command -v "$_n_tool" >/dev/null 2>&1 ||
+			vm_fail "'$_n_tool' is not installed but this test needs it (contrib/deps.sh test)"
+	done
+}
+
+# A fresh work directory, removed however the script ends; cd into it.
+vm_mkwork() {
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/su-vmtest.XXXXXX") ||
+		vm_fail "mktemp -d failed"
+	trap 'rm -rf "$WORK"' EXIT
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	cd "$WORK"
+}
+
+# vm_kernel: fetch the kernel once into SU_VM_CACHE (tests running in
+# parallel wait for each other) and set VM_KERNEL and VM_MODDIR.
+vm_kernel() {
+	mkdir -p "$SU_VM_CACHE" || vm_fail "cannot create $SU_VM_CACHE"
+	flock "$SU_VM_CACHE/.lock" sh "$VM_DIR/fetch-kernel.sh" "$SU_VM_CACHE" ||
+		vm_fail "cannot fetch the kernel into $SU_VM_CACHE"
+	VM_KERNEL=$SU_VM_CACHE/vmlinuz
+	VM_MODDIR=$SU_VM_CACHE/modules/$(cat "$SU_VM_CACHE/kver")
+}
+
+# vm_initramfs OUT SCENARIO [mkinitramfs options]...
+vm_initramfs() {
+	_vi_out=$1
+	_vi_script=$2
+	shift 2
+	sh "$VM_DIR/mkinitramfs.sh" -o "$_vi_out" -m "$VM_MODDIR" \
+		--script "$_vi_script" "$@" ||
+		vm_fail "cannot build the initramfs $_vi_out"
+}
+
+# vm_run LOG INITRAMFS [run.sh options]...: boot; status as run.sh's.
+vm_run() {
+	_vr_log=$1
+	_vr_initrd=$2
+	shift 2
+	_vr_t0=$(date +%s)
+	set +e
+	sh "$VM_DIR/run.sh" -k "$VM_KERNEL" -i "$_vr_initrd" -l "$_vr_log" "$@"
+	_vr_rc=$?
+	set -e
+	echo "vm: $_vr_log: status $_vr_rc after $(($(date +%s) - _vr_t0)) s"
+	return $_vr_rc
+}
+
+# vm_ubi_ecs IMAGE PEBSIZE: print "PEB EC" for every PEB of IMAGE that
+# starts with a UBI EC header ("UBI#", erase counter big-endian at 8).
+vm_ubi_ecs() {
+	python3 - "$1" "$2" <<'EOF'
+import struct, sys
+path, peb = sys.argv[1], int(sys.argv[2])
+with open(path, 'rb') as f:
+	n = 0
+	while True:
+		hdr = f.read(16)
+		if len(hdr) < 16:
+			break
+		if hdr[:4] == b'UBI#':
+			print(n, struct.unpack('>Q', hdr[8:16])[0])
+		n += 1
+		f.seek(n * peb)
+EOF
+}
+
+# vm_ff_image FILE SIZE [IMAGE]: FILE of SIZE bytes of 0xFF (erased
+# flash), IMAGE copied to its start. UBI attaches that; it refuses a
+# disk of zeros.
+vm_ff_image() {
+	head -c "$2" /dev/zero | tr '\0' '\377' > "$1"
+	[ $# -lt 3 ] || dd if="$3" of="$1" conv=notrunc status=none ||
+		vm_fail "cannot make the 0xFF image $1"
+}
