@@ -467,6 +467,30 @@ static void test_running_version(void **state)
 	config_free(c);
 }
 
+/* The documented example must stay a valid config. */
+static void test_contrib_example(void **state)
+{
+	const char *src = getenv("SU_TEST_SRC");
+	char path[4096];
+	struct config *c = NULL;
+	struct su_error err;
+	const struct config_target *t;
+
+	(void)state;
+	assert_non_null(src);
+	snprintf(path, sizeof(path), "%s/../contrib/sysupgraded.conf", src);
+	if (config_load(path, &c, &err))
+		fail_msg("%s", err.message);
+	assert_string_equal(c->compatible, "acme,router-x1");
+	assert_int_equal(c->n_listen, 2);
+	t = config_find_target(c, "rootfs");
+	assert_non_null(t);
+	assert_true(config_target_is_ab(t) && t->readback);
+	assert_string_equal(config_target_option(config_find_target(c, "data"),
+						 "clear"), "yes");
+	config_free(c);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -482,6 +506,7 @@ int main(void)
 		T(test_missing_file),
 		T(test_sizes),
 		T(test_running_version),
+		T(test_contrib_example),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
