@@ -190,9 +190,10 @@ static enum su_err prepare_block(struct mtdb_writer *w, int eb, bool *lost,
 	int eb_size = w->geom->eb_size;
 
 	*lost = false;
-	/* On NAND an all-0xFF page may still be programmed (its ECC bytes
-	 * are not), so only NOR may trust what it reads. A read error
-	 * here just means: erase. */
+	/* Only NOR may trust what it reads: a NAND page that reads as all
+	 * 0xFF may have been programmed (its ECC sits in the OOB) and
+	 * must not be programmed again. A read error here just means:
+	 * erase. */
 	if (!w->geom->nand && !io->read(io->ctx, eb, w->check, eb_size) &&
 	    mtdb_is_erased(w->check, eb_size)) {
 		w->erase_skipped++;

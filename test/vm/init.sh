@@ -17,8 +17,9 @@ exec </dev/console >/dev/console 2>&1
 echo "su-vm: init on $(uname -r)"
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
-mount -t tmpfs tmpfs /tmp
-mount -t tmpfs tmpfs /run
+# /tmp and /run stay on the initramfs root, which is already in RAM:
+# a tmpfs over them would hide host programs copied in at their host
+# path when that path is under /tmp (a CI clone may live there).
 
 while read -r m; do
 	modprobe "$m" || echo "init: modprobe $m failed"
