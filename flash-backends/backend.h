@@ -57,6 +57,15 @@ struct backend_ops {
 			      struct su_error *err);
 };
 
+/*
+ * For a backend's verify: SU_OK when @got equals @want, else
+ * SU_ERR_WRITE_FAILED (detail "readback") naming @what and both hashes.
+ */
+enum su_err backend_check_readback(const char *what, uint64_t size,
+				   const uint8_t got[DIGEST_LEN],
+				   const uint8_t want[DIGEST_LEN],
+				   struct su_error *err);
+
 /* The backend called @name, or NULL. */
 const struct backend_ops *backend_find(const char *name);
 

@@ -308,7 +308,6 @@ static enum su_err ext4_verify(const struct backend_target *t, uint64_t size,
 			       struct su_error *err)
 {
 	uint8_t got[DIGEST_LEN];
-	char hex[DIGEST_HEX_LEN + 1], want[DIGEST_HEX_LEN + 1];
 	enum su_err rc;
 	bool direct;
 	int fd;
@@ -322,15 +321,7 @@ static enum su_err ext4_verify(const struct backend_target *t, uint64_t size,
 	close(fd);
 	if (rc)
 		return rc;
-	if (memcmp(got, sha256, DIGEST_LEN)) {
-		digest_to_hex(got, hex);
-		digest_to_hex(sha256, want);
-		return su_error_setd(err, SU_ERR_WRITE_FAILED, "readback",
-				     "read back %s: SHA-256 of the first %llu bytes is %s, expected %s",
-				     t->device, (unsigned long long)size, hex,
-				     want);
-	}
-	return SU_OK;
+	return backend_check_readback(t->device, size, got, sha256, err);
 }
 
 const struct backend_ops backend_ext4 = {

@@ -720,7 +720,6 @@ static enum su_err mtd_verify(const struct backend_target *t, uint64_t size,
 			      const uint8_t sha256[DIGEST_LEN],
 			      struct su_error *err)
 {
-	char want[DIGEST_HEX_LEN + 1], got[DIGEST_HEX_LEN + 1];
 	uint8_t d[DIGEST_LEN];
 	struct mtd_dev m;
 	enum su_err rc;
@@ -729,13 +728,8 @@ static enum su_err mtd_verify(const struct backend_target *t, uint64_t size,
 	if (rc)
 		return rc;
 	rc = mtdb_read_digest(&m.geom, &m.io, m.label, size, d, err);
-	if (!rc && memcmp(d, sha256, DIGEST_LEN)) {
-		digest_to_hex(d, got);
-		digest_to_hex(sha256, want);
-		rc = su_error_setd(err, SU_ERR_WRITE_FAILED, "readback",
-				   "%s: read-back differs from the image: sha256 %s, want %s",
-				   m.label, got, want);
-	}
+	if (!rc)
+		rc = backend_check_readback(m.label, size, d, sha256, err);
 	mtd_dev_close(&m);
 	return rc;
 }

@@ -30,3 +30,19 @@ const struct backend_ops *const *backend_list(void)
 {
 	return backends;
 }
+
+enum su_err backend_check_readback(const char *what, uint64_t size,
+				   const uint8_t got[DIGEST_LEN],
+				   const uint8_t want[DIGEST_LEN],
+				   struct su_error *err)
+{
+	char got_hex[DIGEST_HEX_LEN + 1], want_hex[DIGEST_HEX_LEN + 1];
+
+	if (!memcmp(got, want, DIGEST_LEN))
+		return SU_OK;
+	digest_to_hex(got, got_hex);
+	digest_to_hex(want, want_hex);
+	return su_error_setd(err, SU_ERR_WRITE_FAILED, "readback",
+		"read back %s: SHA-256 of the first %llu bytes is %s, expected %s",
+		what, (unsigned long long)size, got_hex, want_hex);
+}

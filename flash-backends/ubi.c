@@ -685,7 +685,6 @@ static enum su_err ubi_verify(const struct backend_target *t, uint64_t size,
 			      const uint8_t sha256[DIGEST_LEN],
 			      struct su_error *err)
 {
-	char want[DIGEST_HEX_LEN + 1], got[DIGEST_HEX_LEN + 1];
 	char spec[UBI_VOL_NAME_MAX + 32];
 	const char *name, *to = NULL;
 	uint8_t d[DIGEST_LEN];
@@ -705,13 +704,8 @@ static enum su_err ubi_verify(const struct backend_target *t, uint64_t size,
 	if (rc)
 		return rc;
 	rc = read_digest(&v, size, d, err);
-	if (!rc && memcmp(d, sha256, DIGEST_LEN)) {
-		digest_to_hex(d, got);
-		digest_to_hex(sha256, want);
-		rc = su_error_setd(err, SU_ERR_WRITE_FAILED, "readback",
-				   "%s: read-back differs from the image: sha256 %s, want %s",
-				   v.label, got, want);
-	}
+	if (!rc)
+		rc = backend_check_readback(v.label, size, d, sha256, err);
 	ubi_vol_close(&v);
 	return rc;
 }
