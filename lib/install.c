@@ -285,13 +285,37 @@ static enum su_err run_step(struct run *r, size_t i, struct su_error *err)
 	return rc ? step_fail(st, err) : SU_OK;
 }
 
+/* Sets the marker; *@before keeps its old value (malloc'd, or NULL). */
 static enum su_err begin_transaction(const struct install_plan *plan,
-				     struct bootenv *env, struct su_error *err)
+				     struct bootenv *env, char **before,
+				     struct su_error *err)
 {
-	enum su_err rc = bootenv_set(env, plan->config->transaction_var,
-				     plan->manifest->version, err);
+	const char *var = plan->config->transaction_var;
+	const char *old = bootenv_get(env, var);
+	enum su_err rc;
 
+	*before = old ? strdup(old) : NULL;
+	if (old && !*before)
+		return su_error_set(err, SU_ERR_NOMEM, "%s: %m", var);
+	rc = bootenv_set(env, var, plan->manifest->version, err);
 	return rc ? rc : bootenv_commit(env, err);
+}
+
+/*
+ * A failure the engine saw and stopped at wrote only to slots that are
+ * not running: nothing was committed, so the environment goes back to
+ * what it was. In place, the running system may be half-written: the
+ * marker stays for the bootloader or recovery to see.
+ */
+static void rollback_transaction(const struct install_plan *plan,
+				 struct bootenv *env, const char *before)
+{
+	struct su_error ignored;
+
+	if (plan->in_place)
+		return;
+	if (!bootenv_set(env, plan->config->transaction_var, before, &ignored))
+		bootenv_commit(env, &ignored);
 }
 
 /*
@@ -331,6 +355,7 @@ enum su_err install_run(const struct install_plan *plan, struct bootenv *env,
 		.p = { .count = plan->n_steps, .all_total = plan->total },
 	};
 	enum su_err rc = SU_OK;
+	char *marker_before = NULL;
 
 	err = err ? err : &local;
 	r.fd = open(plan->bundle_path, O_RDONLY | O_CLOEXEC);
@@ -339,13 +364,20 @@ enum su_err install_run(const struct install_plan *plan, struct bootenv *env,
 				    plan->bundle_path);
 	posix_fadvise(r.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if (env)
-		rc = begin_transaction(plan, env, err);
+		rc = begin_transaction(plan, env, &marker_before, err);
+	if (rc) {
+		close(r.fd);
+		return rc;
+	}
 	for (size_t i = 0; !rc && i < plan->n_steps; i++)
 		rc = run_step(&r, i, err);
 	if (!rc && env) {
 		report(&r, "bootenv", true);
 		rc = end_transaction(plan, env, err);
+	} else if (rc && env) {
+		rollback_transaction(plan, env, marker_before);
 	}
+	free(marker_before);
 	close(r.fd);
 	return rc;
 }

@@ -34,9 +34,12 @@ struct bootenv;
  *                             bootcount_var = 0, transaction_var unset —
  *                             all in one bootenv_commit(); the bundle's
  *                             variables cannot override the others.
- * On any failure nothing but the transaction marker has changed in the
- * environment, so the old slot still boots and a bootloader or recovery
- * can see that an update was interrupted.
+ * On a failure the engine sees (a write error, a hash or size mismatch)
+ * the slot variables are untouched, so the old slot still boots, and the
+ * marker goes back to its old value: nothing was committed. In place
+ * (plan->in_place) the marker stays, since the running system may be
+ * half-written. An update cut short by power loss leaves the marker set,
+ * so a bootloader or recovery can tell that it was interrupted.
  */
 
 struct install_step {

@@ -708,8 +708,8 @@ static void tampered(void **state, enum compression c)
 	assert_true(fake.rec[0].aborted);
 	assert_false(fake.rec[0].finished);
 	assert_int_equal(fake.verified, 0);
-	/* Only the transaction marker is new. */
-	assert_env(fx, "sysupgrade_transaction", "2.0");
+	/* Rolled back: the environment is as it was. */
+	assert_env(fx, "sysupgrade_transaction", NULL);
 	assert_env(fx, "boot_slot", "a");
 	assert_env(fx, "bootcount", "3");
 	assert_env(fx, "upgrade_available", NULL);
@@ -731,6 +731,41 @@ static void test_tampered_gzip(void **state)
 static void test_tampered_zstd(void **state)
 {
 	tampered(state, COMPRESSION_ZSTD);
+}
+
+/* A marker left by an earlier, interrupted install is put back. */
+static void test_rollback_keeps_older_marker(void **state)
+{
+	struct fx *fx = *state;
+	struct su_error err;
+
+	assert_int_equal(bootenv_set(fx->env, "sysupgrade_transaction", "1.5",
+				     &err), SU_OK);
+	assert_int_equal(bootenv_commit(fx->env, &err), SU_OK);
+	add_image(fx, "rootfs", "fake", COMPRESSION_NONE, make_data(BIG, 5), BIG);
+	build_ok(fx);
+	flip_byte(fx, fx->pay[0].offset + 1);
+	assert_int_equal(install_run(fx->plan, fx->env, NULL, NULL, &err),
+			 SU_ERR_HASH_MISMATCH);
+	assert_env(fx, "sysupgrade_transaction", "1.5");
+	assert_env(fx, "boot_slot", "a");
+}
+
+/* In place the running system may be half-written: the marker stays. */
+static void test_in_place_failure_keeps_marker(void **state)
+{
+	struct fx *fx = *state;
+	struct su_error err;
+
+	add_image(fx, "rootfs", "fake", COMPRESSION_NONE, make_data(BIG, 6), BIG);
+	build_ok(fx);
+	fx->plan->in_place = true;
+	flip_byte(fx, fx->pay[0].offset + 2);
+	assert_int_equal(install_run(fx->plan, fx->env, NULL, NULL, &err),
+			 SU_ERR_HASH_MISMATCH);
+	assert_env(fx, "sysupgrade_transaction", "2.0");
+	assert_env(fx, "boot_slot", "a");
+	assert_env(fx, "upgrade_available", NULL);
 }
 
 /* ---- installed_size ---- */
@@ -804,9 +839,9 @@ static void test_readback_failure(void **state)
 			    "image rootfs-0.img -> target rootfs (/dev/fake-b): read back /dev/fake-b: content differs");
 	assert_int_equal(fake.verified, 1);
 	assert_true(fake.rec[0].finished);
-	/* The slot is not flipped; the marker tells of the failure. */
+	/* The slot is not flipped and the marker is rolled back. */
 	assert_env(fx, "boot_slot", "a");
-	assert_env(fx, "sysupgrade_transaction", "2.0");
+	assert_env(fx, "sysupgrade_transaction", NULL);
 	assert_env(fx, "upgrade_available", NULL);
 }
 
@@ -1034,6 +1069,8 @@ int main(void)
 		T(test_tampered_none),
 		T(test_tampered_gzip),
 		T(test_tampered_zstd),
+		T(test_rollback_keeps_older_marker),
+		T(test_in_place_failure_keeps_marker),
 		T(test_decompression_bomb),
 		T(test_short_output),
 		T(test_truncated_bundle),
