@@ -11,7 +11,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 what=${1:-test}
 prefix="$top/.deps/prefix"
 
-build_pkgs="build-essential cmake pkg-config libmicrohttpd-dev libmbedtls-dev
+build_pkgs="build-essential cmake pkg-config libmicrohttpd-dev libgnutls28-dev libmbedtls-dev
 	libubootenv-dev libarchive-dev libjson-c-dev libinih-dev nettle-dev
 	openssl ca-certificates curl dpkg-dev"
 test_pkgs="libcmocka-dev libarchive-tools python3 zstd xz-utils gzip

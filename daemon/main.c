@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "digest.h"
 #include "install.h"
 
@@ -103,12 +104,11 @@ static int run_mark_good(const struct options *o, const struct config *cfg)
 
 /* ---- not built yet ---- */
 
+/* The daemon loads the config itself: SIGHUP reads it again. */
 static int run_daemon(const struct options *o, const struct config *cfg)
 {
-	(void)o;
 	(void)cfg;
-	fprintf(stderr, PROG ": daemon mode is not built yet\n");
-	return EXIT_USAGE;
+	return daemon_run(o->config, o->foreground, o->verbose);
 }
 
 static int run_stage2(const struct options *o, const struct config *cfg)

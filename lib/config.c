@@ -536,7 +536,7 @@ static void free_target(struct config_target *t)
 	free(t->options);
 }
 
-void config_free(struct config *c)
+static void free_strings(struct config *c)
 {
 	char **strings[] = {
 		&c->path, &c->compatible, &c->version, &c->version_file,
@@ -547,10 +547,15 @@ void config_free(struct config *c)
 		&c->reboot_command,
 	};
 
-	if (!c)
-		return;
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
 		free(*strings[i]);
+}
+
+void config_free(struct config *c)
+{
+	if (!c)
+		return;
+	free_strings(c);
 	for (size_t i = 0; i < c->n_listen; i++)
 		free(c->listen[i].address);
 	free(c->listen);

@@ -200,8 +200,8 @@ err_has "boot_slot = 'c' names neither slot a ('a') nor slot b ('b')" \
 	"slot variable naming no slot"
 
 # ---- the command line ----
-expect_status 2 "daemon mode" "$SU_DAEMON" -c sysupgraded.conf
-err_has "daemon mode is not built yet" "daemon mode"
+expect_status 1 "daemon mode without a listen address" "$SU_DAEMON" -c sysupgraded.conf
+err_has "has neither listen nor http_listen" "daemon mode without a listen address"
 expect_status 2 "--force alone" "$SU_DAEMON" --force
 expect_status 2 "--install with --mark-good" "$SU_DAEMON" --install x --mark-good
 expect_ok "--version" "$SU_DAEMON" --version

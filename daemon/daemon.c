@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The daemon mode: load, restore a staged bundle, serve, and handle
+ * signals in the main thread through a signalfd (no work in handlers):
+ *   SIGTERM, SIGINT  graceful stop: the event threads end, an upload in
+ *                    progress loses its file, a running install is
+ *                    waited for;
+ *   SIGHUP           reload the trusted keys and the token list.
+ *
+ * A staged bundle across a restart: a bundle found in the staging
+ * directory at start is verified again, whole, with the current keys,
+ * policy and targets. Still good: it is staged again (state "staged").
+ * Otherwise it is deleted. (A tmpfs the daemon mounted itself goes away
+ * with the daemon, and the bundle with it.)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "daemon.h"
+#include "events.h"
+#include "install_worker.h"
+#include "log.h"
+#include "server.h"
+#include "signature.h"
+#include "staging.h"
+#include "state.h"
+#include "upload.h"
+
+#define HEARTBEAT_MAX_MS 10000
+
+/* ---- shared state ---- */
+
+struct keys_ref *daemon_keys_get(struct daemon *d)
+{
+	struct keys_ref *k;
+
+	pthread_mutex_lock(&d->lock);
+	k = d->keys;
+	k->refs++;
+	pthread_mutex_unlock(&d->lock);
+	return k;
+}
+
+void daemon_keys_put(struct daemon *d, struct keys_ref *k)
+{
+	bool last;
+
+	pthread_mutex_lock(&d->lock);
+	last = !--k->refs;
+	pthread_mutex_unlock(&d->lock);
+	if (last) {
+		keyring_free(k->kr);
+		free(k);
+	}
+}
+
+static void set_keys(struct daemon *d, struct keyring *kr)
+{
+	struct keys_ref *k = calloc(1, sizeof(*k)), *old;
+
+	if (!k) {
+		keyring_free(kr);
+		log_err("reload: %m; keeping the old keys");
+		return;
+	}
+	k->kr = kr;
+	k->refs = 1;
+	pthread_mutex_lock(&d->lock);
+	old = d->keys;
+	d->keys = k;
+	pthread_mutex_unlock(&d->lock);
+	if (old)
+		daemon_keys_put(d, old);
+}
+
+void daemon_stage(struct daemon *d, struct bundle_reader *br, char *report)
+{
+	struct bundle_reader *old;
+	char *old_report;
+
+	pthread_mutex_lock(&d->lock);
+	old = d->staged;
+	old_report = d->staged_report;
+	d->staged = br;
+	d->staged_report = report;
+	pthread_mutex_unlock(&d->lock);
+	bundle_reader_free(old);
+	free(old_report);
+}
+
+void daemon_unstage(struct daemon *d)
+{
+	pthread_mutex_lock(&d->lock);
+	staging_discard();
+	bundle_reader_free(d->staged);
+	free(d->staged_report);
+	d->staged = NULL;
+	d->staged_report = NULL;
+	pthread_mutex_unlock(&d->lock);
+}
+
+bool daemon_has_staged(struct daemon *d)
+{
+	bool has;
+
+	pthread_mutex_lock(&d->lock);
+	has = d->staged != NULL;
+	pthread_mutex_unlock(&d->lock);
+	return has;
+}
+
+char *daemon_staged_report(struct daemon *d)
+{
+	char *s = NULL;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->staged_report)
+		s = strdup(d->staged_report);
+	pthread_mutex_unlock(&d->lock);
+	return s;
+}
+
+enum su_err daemon_discard(struct daemon *d, struct su_error *err)
+{
+	enum su_state s;
+	enum su_err rc = SU_OK;
+
+	pthread_mutex_lock(&d->lock);
+	s = state_get();
+	if (state_is_busy(s)) {
+		rc = su_error_set(err, SU_ERR_BUSY,
+				  "the daemon is %s; the bundle is in use", state_name(s));
+	} else {
+		staging_discard();
+		bundle_reader_free(d->staged);
+		free(d->staged_report);
+		d->staged = NULL;
+		d->staged_report = NULL;
+		if (s == ST_STAGED || s == ST_FAILED)
+			state_set(ST_IDLE);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return rc;
+}
+
+/* ---- start ---- */
+
+static enum su_err targets_known(const struct config *cfg,
+				 const struct manifest *m, struct su_error *err)
+{
+	for (size_t i = 0; i < m->n_images; i++) {
+		const struct config_target *t =
+			config_find_target(cfg, m->images[i].target);
+
+		if (!t || strcmp(t->type, m->images[i].type))
+			return su_error_set(err, SU_ERR_UNKNOWN_TARGET,
+					    "image %s: no target '%s' of type %s",
+					    m->images[i].file, m->images[i].target,
+					    m->images[i].type);
+	}
+	return SU_OK;
+}
+
+/* A bundle staged before a restart is kept only if it verifies again. */
+static void restore_staged(struct daemon *d)
+{
+	const char *path = staging_bundle_path();
+	struct bundle_policy policy = {
+		.keys = d->keys->kr,
+		.compatible = d->cfg->compatible,
+		.current_version = d->running_version,
+	};
+	struct bundle_reader *br = NULL;
+	struct su_error err;
+	char *report;
+
+	if (access(path, F_OK))
+		return;
+	if (bundle_verify_file(path, &policy, &br, &err) ||
+	    targets_known(d->cfg, bundle_reader_manifest(br), &err)) {
+		log_warn("staged %s no longer verifies (%s: %s); removed",
+			 path, su_err_name(err.code), err.message);
+		bundle_reader_free(br);
+		staging_discard();
+		return;
+	}
+	report = upload_report(br);
+	daemon_stage(d, br, report);
+	state_set(ST_STAGED);
+	log_notice("kept the bundle staged before the restart: %s", path);
+}
+
+static enum su_err load(struct daemon *d, const char *path,
+			struct su_error *err)
+{
+	struct keyring *kr;
+
+	if (config_load(path, &d->cfg, err))
+		return err->code;
+	d->running_version = config_running_version(d->cfg, err);
+	if (!d->running_version)
+		return err->code;
+	if (keyring_load_dir(d->cfg->keys_dir, &kr, err))
+		return err->code;
+	set_keys(d, kr);
+	if (auth_set_tokens(d->cfg, err))
+		return err->code;
+	if (!d->cfg->n_tokens && !d->cfg->client_ca)
+		log_warn("%s: no token_sha256 and no client_ca: nobody can upload",
+			 path);
+	return SU_OK;
+}
+
+/* SIGHUP: new keys and tokens; the rest of the config stays. */
+static void reload(struct daemon *d)
+{
+	struct config *cfg;
+	struct keyring *kr;
+	struct su_error err;
+
+	if (config_load(d->cfg->path, &cfg, &err)) {
+		log_err("reload: %s; keeping keys and tokens", err.message);
+		return;
+	}
+	if (keyring_load_dir(cfg->keys_dir, &kr, &err)) {
+		log_err("reload: %s; keeping keys and tokens", err.message);
+		config_free(cfg);
+		return;
+	}
+	if (auth_set_tokens(cfg, &err))
+		log_err("reload: %s", err.message);
+	set_keys(d, kr);
+	log_notice("reloaded %zu key(s) from %s and %zu token(s)",
+		   keyring_count(kr), cfg->keys_dir, cfg->n_tokens);
+	config_free(cfg);
+}
+
+static int signals_open(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* before any thread starts, so every thread blocks them */
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+static void serve(struct daemon *d, int sfd)
+{
+	int beat = (int)d->cfg->connection_timeout * 1000 / 2;
+	struct pollfd p = { .fd = sfd, .events = POLLIN };
+
+	if (beat > HEARTBEAT_MAX_MS || beat <= 0)
+		beat = HEARTBEAT_MAX_MS;
+	for (;;) {
+		struct signalfd_siginfo si;
+		int n = poll(&p, 1, beat);
+
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n <= 0) {
+			events_heartbeat();
+			continue;
+		}
+		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGHUP) {
+			reload(d);
+			continue;
+		}
+		log_notice("signal %u: stopping", si.ssi_signo);
+		break;
+	}
+}
+
+/*
+ * Without --foreground: run on in a child that reports through a pipe
+ * once it listens, so the command's exit status still says whether the
+ * daemon started (0) or not (1).
+ */
+static int detach(void)
+{
+	int p[2];
+	pid_t pid;
+	char ok;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		close(p[1]);
+		_exit(read(p[0], &ok, 1) == 1 && ok == 0 ? 0 : 1);
+	}
+	close(p[0]);
+	if (setsid() < 0 || chdir("/"))
+		log_warn("detach: %m");
+	return p[1];
+}
+
+static void detached_ready(int fd)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (write(fd, "", 1) != 1)
+		log_warn("detach: tell the parent: %m");
+	close(fd);
+	log_use_stderr(false);	/* from here on, syslog only */
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(null);
+	}
+}
+
+static void unload(struct daemon *d)
+{
+	daemon_stage(d, NULL, NULL);	/* the file stays for a restart */
+	if (d->keys)
+		daemon_keys_put(d, d->keys);
+	auth_free();
+	staging_shutdown();
+	free(d->running_version);
+	config_free(d->cfg);
+	pthread_mutex_destroy(&d->lock);
+}
+
+int daemon_run(const char *config_path, bool foreground, int verbose)
+{
+	struct daemon d = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct su_error err;
+	int status = 1, sfd = -1, notify = -1;
+
+	log_open(verbose, true);
+	if (load(&d, config_path, &err)) {
+		log_err("%s", err.message);
+		goto out;
+	}
+	/* what can fail without side effects first, then the tmpfs */
+	if (server_prepare(d.cfg, &err) || staging_init(d.cfg, &err)) {
+		log_err("%s", err.message);
+		goto out;
+	}
+	restore_staged(&d);
+	if (!foreground && (notify = detach()) < 0) {
+		log_err("detach: %m");
+		goto out;
+	}
+	sfd = signals_open();
+	if (sfd < 0) {
+		log_err("signalfd: %m");
+		goto out;
+	}
+	events_init();
+	if (server_start(&d, &err)) {
+		log_err("%s", err.message);
+		goto out;
+	}
+	if (notify >= 0)
+		detached_ready(notify);
+	log_notice("ready: version %s, %s", d.running_version,
+		   state_name(state_get()));
+	serve(&d, sfd);
+	events_shutdown();
+	server_stop();
+	install_wait();
+	status = 0;
+out:
+	server_stop();		/* again: also frees what server_prepare() read */
+	if (sfd >= 0)
+		close(sfd);
+	unload(&d);
+	log_close();
+	return status;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef SU_DAEMON_EVENTS_H
+#define SU_DAEMON_EVENTS_H
+
+#include <microhttpd.h>
+
+/*
+ * GET /events: Server-Sent Events, one `event: status` per state change
+ * with the /status document as data (progress at most 10 Hz, see
+ * state.c). A reader whose stream has nothing to send is suspended
+ * (MHD_suspend_connection) and resumed on the next event, so waiting
+ * readers cost no CPU and never hold up the event thread. The last
+ * EVENTS_KEPT events are kept so a slow reader still sees each change;
+ * one that fell further behind skips to the oldest kept.
+ */
+#define EVENTS_KEPT 64
+
+void events_init(void);
+
+/* Queue the stream on @c (the access handler's answer). */
+enum MHD_Result events_serve(struct MHD_Connection *c);
+
+/* A comment line to every reader: keeps idle streams inside the
+ * connection timeout and finds readers that went away. */
+void events_heartbeat(void);
+
+/* End every stream (before MHD_stop_daemon: none may stay suspended). */
+void events_shutdown(void);
+
+#endif

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* JSON answers, error statuses and the mid-body early answer. */
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "log.h"
+#include "reply.h"
+
+#define EARLY_WRITE_MS	2000	/* give up on a client that reads nothing */
+#define LINGER_MS	500	/* time for the client to read the answer */
+#define LINGER_MAX	(8 << 20)	/* bytes discarded meanwhile, at most */
+
+unsigned reply_status(enum su_err code)
+{
+	switch (code) {
+	case SU_OK:
+		return MHD_HTTP_OK;
+	case SU_ERR_UNAUTHORIZED:
+		return MHD_HTTP_UNAUTHORIZED;
+	case SU_ERR_BUSY:
+		return MHD_HTTP_CONFLICT;
+	case SU_ERR_TOO_LARGE:
+		return MHD_HTTP_CONTENT_TOO_LARGE;
+	case SU_ERR_NO_SPACE:
+		return MHD_HTTP_INSUFFICIENT_STORAGE;
+	case SU_ERR_BAD_ARCHIVE:
+	case SU_ERR_BAD_MANIFEST:
+	case SU_ERR_BAD_SIGNATURE:
+	case SU_ERR_UNTRUSTED_KEY:
+	case SU_ERR_INCOMPATIBLE:
+	case SU_ERR_DOWNGRADE:
+	case SU_ERR_HASH_MISMATCH:
+	case SU_ERR_SIZE_MISMATCH:
+	case SU_ERR_MISSING_PAYLOAD:
+	case SU_ERR_UNEXPECTED_MEMBER:
+	case SU_ERR_UNKNOWN_TARGET:
+	case SU_ERR_BAD_REQUEST:
+		return MHD_HTTP_BAD_REQUEST;
+	default:
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status,
+			     char *body, const char *hname, const char *hvalue)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (!body)
+		return MHD_NO;
+	r = MHD_create_response_from_buffer(strlen(body), body,
+					    MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (hname)
+		MHD_add_response_header(r, hname, hvalue);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status,
+			   const char *body)
+{
+	return queue(c, status, strdup(body), NULL, NULL);
+}
+
+enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status,
+			   json_object *o)
+{
+	char *s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+
+	json_object_put(o);
+	return queue(c, status, s, NULL, NULL);
+}
+
+static char *error_body(const char *code, const char *message)
+{
+	json_object *o = json_object_new_object();
+	char *s;
+
+	json_object_object_add(o, "error", json_object_new_string(code));
+	json_object_object_add(o, "message", json_object_new_string(message));
+	s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return s;
+}
+
+char *reply_error_body(enum su_err code, const char *message)
+{
+	return error_body(su_err_name(code), message);
+}
+
+enum MHD_Result reply_not_found(struct MHD_Connection *c, const char *url)
+{
+	char msg[200];
+
+	snprintf(msg, sizeof(msg), "no such API path: %.120s", url);
+	return queue(c, MHD_HTTP_NOT_FOUND, error_body("not_found", msg),
+		     NULL, NULL);
+}
+
+enum MHD_Result reply_error(struct MHD_Connection *c, const struct su_error *e)
+{
+	return queue(c, reply_status(e->code),
+		     reply_error_body(e->code, e->message), NULL, NULL);
+}
+
+enum MHD_Result reply_errorf(struct MHD_Connection *c, unsigned status,
+			     enum su_err code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return queue(c, status, reply_error_body(code, msg), NULL, NULL);
+}
+
+enum MHD_Result reply_unauthorized(struct MHD_Connection *c)
+{
+	return queue(c, MHD_HTTP_UNAUTHORIZED,
+		     reply_error_body(SU_ERR_UNAUTHORIZED,
+				      "this request needs a valid bearer token or client certificate"),
+		     MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		     "Bearer realm=\"sysupgraded\"");
+}
+
+enum MHD_Result reply_throttled(struct MHD_Connection *c, unsigned retry_after)
+{
+	char msg[160], secs[16];
+
+	snprintf(msg, sizeof(msg),
+		 "too many failed authorizations from this address; retry in %u s",
+		 retry_after);
+	snprintf(secs, sizeof(secs), "%u", retry_after);
+	return queue(c, MHD_HTTP_TOO_MANY_REQUESTS,
+		     reply_error_body(SU_ERR_UNAUTHORIZED, msg),
+		     MHD_HTTP_HEADER_RETRY_AFTER, secs);
+}
+
+enum MHD_Result reply_bad_method(struct MHD_Connection *c, const char *allow)
+{
+	char msg[120];
+
+	snprintf(msg, sizeof(msg), "this path allows only %s", allow);
+	return queue(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		     error_body("method_not_allowed", msg),
+		     MHD_HTTP_HEADER_ALLOW, allow);
+}
+
+static const char *reason(unsigned status)
+{
+	const char *r = MHD_get_reason_phrase_for(status);
+
+	return r && *r ? r : "Error";
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* MHD's sockets are non-blocking: wait for room, within a deadline. */
+static bool wait_writable(int fd, long long deadline)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	long long left = deadline - now_ms();
+
+	return left > 0 && poll(&p, 1, (int)left) > 0;
+}
+
+/*
+ * The answer is out. Closing now, with the client's body still arriving,
+ * would make the kernel reset the connection, and a reset can destroy
+ * the answer before the client reads it. So: FIN, then discard what is
+ * already in flight until the client, having read the answer, closes —
+ * briefly and boundedly, never reading the rest of a large body.
+ */
+static void linger(int fd)
+{
+	long long deadline = now_ms() + LINGER_MS;
+	size_t total = 0;
+	char buf[16384];
+
+	shutdown(fd, SHUT_WR);
+	while (total < LINGER_MAX) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long long left = deadline - now_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			break;
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			break;
+		if (n > 0)
+			total += (size_t)n;
+	}
+}
+
+static bool send_all(struct MHD_Connection *c, bool tls, const char *buf,
+		     size_t len)
+{
+	const union MHD_ConnectionInfo *fdi =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	const union MHD_ConnectionInfo *tli = tls ?
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
+	long long deadline = now_ms() + EARLY_WRITE_MS;
+	int fd = fdi ? fdi->connect_fd : -1;
+
+	if (fd < 0 || (tls && (!tli || !tli->tls_session)))
+		return false;
+	while (len) {
+		ssize_t n;
+
+		if (tls)
+			n = gnutls_record_send(tli->tls_session, buf, len);
+		else
+			n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (tls ? (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+			: (n < 0 && (errno == EAGAIN || errno == EINTR))) {
+			/* (gnutls wants the same buffer again: it is) */
+			if (!wait_writable(fd, deadline))
+				return false;
+			continue;
+		}
+		return false;
+	}
+	linger(fd);
+	return true;
+}
+
+enum MHD_Result reply_early(struct MHD_Connection *c, bool tls,
+			    const struct su_error *e)
+{
+	unsigned status = reply_status(e->code);
+	char *body = reply_error_body(e->code, e->message);
+	char *msg = NULL;
+	int len;
+
+	if (!body)
+		return MHD_NO;
+	len = asprintf(&msg, "HTTP/1.1 %u %s\r\n"
+		       "Content-Type: application/json\r\n"
+		       "Cache-Control: no-store\r\n"
+		       "Content-Length: %zu\r\n"
+		       "Connection: close\r\n\r\n%s",
+		       status, reason(status), strlen(body), body);
+	free(body);
+	if (len < 0)
+		return MHD_NO;
+	if (!send_all(c, tls, msg, (size_t)len))
+		log_info("early answer %u could not be sent", status);
+	free(msg);
+	return MHD_NO;
+}

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The bundle reader on a thread, fed from the staging file. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "verifier.h"
+
+#define VERIFY_BUF (256 * 1024)
+
+struct verifier {
+	struct bundle_reader *br;
+	int fd;
+	verifier_progress_fn progress;
+	void *ctx;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	/* under lock */
+	uint64_t written;	/* bytes in the file */
+	uint64_t fed;		/* bytes given to the reader */
+	bool eof, stop, done;
+	enum su_err rc;
+	struct su_error err;
+};
+
+/* The next span to feed; 0 when the thread should end. */
+static uint64_t wait_for_bytes(struct verifier *v)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&v->lock);
+	while (v->fed == v->written && !v->eof && !v->stop)
+		pthread_cond_wait(&v->cond, &v->lock);
+	n = v->stop ? 0 : v->written - v->fed;
+	pthread_mutex_unlock(&v->lock);
+	return n;
+}
+
+static enum su_err feed_span(struct verifier *v, char *buf, uint64_t n,
+			     struct su_error *err)
+{
+	size_t len = n > VERIFY_BUF ? VERIFY_BUF : (size_t)n;
+	ssize_t got = pread(v->fd, buf, len, (off_t)v->fed);
+
+	if (got < 0 && errno == EINTR)
+		return SU_OK;
+	if (got <= 0)
+		return su_error_set(err, SU_ERR_IO, "read back the staged upload: %m");
+	if (bundle_reader_feed(v->br, buf, (size_t)got, err))
+		return err->code;
+	pthread_mutex_lock(&v->lock);
+	v->fed += (uint64_t)got;
+	pthread_mutex_unlock(&v->lock);
+	if (v->progress)
+		v->progress(v->ctx, v->fed);
+	return SU_OK;
+}
+
+static void *run(void *arg)
+{
+	struct verifier *v = arg;
+	struct su_error err;
+	enum su_err rc = SU_OK;
+	char *buf = malloc(VERIFY_BUF);
+	uint64_t n;
+
+	if (!buf)
+		rc = su_error_set(&err, SU_ERR_NOMEM, "verifier buffer: %m");
+	while (!rc && (n = wait_for_bytes(v)))
+		rc = feed_span(v, buf, n, &err);
+	free(buf);
+	pthread_mutex_lock(&v->lock);
+	v->rc = rc;
+	if (rc)
+		v->err = err;
+	v->done = true;
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->lock);
+	return NULL;
+}
+
+enum su_err verifier_start(struct bundle_reader *br, int fd,
+			   verifier_progress_fn progress, void *ctx,
+			   struct verifier **out, struct su_error *err)
+{
+	struct verifier *v = calloc(1, sizeof(*v));
+	int rc;
+
+	if (!v)
+		return su_error_set(err, SU_ERR_NOMEM, "verifier: %m");
+	v->br = br;
+	v->fd = fd;
+	v->progress = progress;
+	v->ctx = ctx;
+	pthread_mutex_init(&v->lock, NULL);
+	pthread_cond_init(&v->cond, NULL);
+	rc = pthread_create(&v->thread, NULL, run, v);
+	if (rc) {
+		pthread_mutex_destroy(&v->lock);
+		pthread_cond_destroy(&v->cond);
+		free(v);
+		errno = rc;
+		return su_error_set(err, SU_ERR_INTERNAL, "start the verifier: %m");
+	}
+	*out = v;
+	return SU_OK;
+}
+
+/* With v->lock held: the reader's error, if it has one. */
+static enum su_err result_locked(struct verifier *v, struct su_error *err)
+{
+	if (v->done && v->rc)
+		*err = v->err;
+	return v->done ? v->rc : SU_OK;
+}
+
+enum su_err verifier_more(struct verifier *v, uint64_t n, struct su_error *err)
+{
+	enum su_err rc;
+
+	pthread_mutex_lock(&v->lock);
+	v->written += n;
+	pthread_cond_signal(&v->cond);
+	rc = result_locked(v, err);
+	pthread_mutex_unlock(&v->lock);
+	return rc;
+}
+
+enum su_err verifier_end(struct verifier *v, struct su_error *err)
+{
+	enum su_err rc;
+
+	pthread_mutex_lock(&v->lock);
+	v->eof = true;
+	pthread_cond_signal(&v->cond);
+	while (!v->done)
+		pthread_cond_wait(&v->cond, &v->lock);
+	rc = result_locked(v, err);
+	pthread_mutex_unlock(&v->lock);
+	return rc;
+}
+
+void verifier_free(struct verifier *v)
+{
+	if (!v)
+		return;
+	pthread_mutex_lock(&v->lock);
+	v->stop = true;
+	pthread_cond_signal(&v->cond);
+	pthread_mutex_unlock(&v->lock);
+	pthread_join(v->thread, NULL);
+	pthread_mutex_destroy(&v->lock);
+	pthread_cond_destroy(&v->cond);
+	free(v);
+}

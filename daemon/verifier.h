@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef SU_DAEMON_VERIFIER_H
+#define SU_DAEMON_VERIFIER_H
+
+#include <stdint.h>
+
+#include "bundle_reader.h"
+#include "error.h"
+
+/*
+ * The bundle reader on its own thread, so that hashing overlaps the
+ * network: the HTTP thread writes each piece of the body to the staging
+ * file and says so (verifier_more); the verifier thread reads the new
+ * bytes back from the file (tmpfs: page cache, no copy through the
+ * heap beyond one buffer) and feeds them to the reader. A refusal is
+ * seen by the next verifier_more(), a moment after the bytes that cause
+ * it were written: a bad signature still stops the upload within its
+ * first pieces. The reader's hooks and @progress run on the verifier
+ * thread.
+ */
+struct verifier;
+
+typedef void (*verifier_progress_fn)(void *ctx, uint64_t bytes);
+
+enum su_err verifier_start(struct bundle_reader *br, int fd,
+			   verifier_progress_fn progress, void *ctx,
+			   struct verifier **out, struct su_error *err);
+
+/* @n more bytes are in the file. The reader's error once it refused. */
+enum su_err verifier_more(struct verifier *v, uint64_t n, struct su_error *err);
+
+/* Every byte is in: wait until all are fed; the reader's result so far
+ * (bundle_reader_finish() is the caller's, afterwards). */
+enum su_err verifier_end(struct verifier *v, struct su_error *err);
+
+/* Stop the thread if it runs, free @v; NULL is fine. */
+void verifier_free(struct verifier *v);
+
+#endif

@@ -1,0 +1,164 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Installs over the API: an A/B ext4 target on two loop devices and a
+# file-backed U-Boot environment. `POST /bundle?install=1` answers 202,
+# writes the inactive slot and flips boot_slot (fw_printenv reads it);
+# `POST /install {"reboot": true}` installs the next bundle into the
+# other slot and runs reboot_command; a target in use answers 409; a
+# failed write ends in "failed" with the bundle still staged.
+set -eu
+. "$SU_TEST_SRC/integration/lib.sh"
+. "$SU_TEST_SRC/integration/daemon-lib.sh"
+
+need losetup mkfs.ext4 mkenvimage fw_printenv cmp
+daemon_init
+mount_staging 64M
+
+for s in a b; do
+	truncate -s 16M "slot-$s.img"
+	dev=$(losetup -f --show "slot-$s.img") || fail "losetup slot-$s.img"
+	D_LOOPS="$D_LOOPS $dev"
+	eval "SLOT_$s=$dev"
+done
+truncate -s 8M inuse.img
+printf 'boot_slot=a\nbootcount=2\n' >vars.txt
+mkenvimage -s 0x4000 -o uboot.env vars.txt
+echo "$WORK/uboot.env 0x0 0x4000" >fw_env.config
+
+CONF_TARGETS="[target:rootfs]
+type = ext4
+a = $SLOT_a
+b = $SLOT_b
+slot_var = boot_slot
+verify = readback
+
+[target:data]
+type = ext4
+device = $WORK/inuse.img
+in_use = yes
+allow_file = yes"
+write_config
+daemon_start
+
+env_get() {
+	fw_printenv -c fw_env.config >env.txt || fail "fw_printenv failed"
+	sed -n "s/^$1=//p" env.txt
+}
+
+# wait_end STATE: poll /status (30 s at most) until the install ends
+# in STATE.
+wait_end() {
+	_we_i=0
+	while :; do
+		_we_s=$(status_field 'j["state"]')
+		case $_we_s in
+		installing|writing|finalizing) ;;
+		*) break ;;
+		esac
+		_we_i=$((_we_i + 1))
+		[ "$_we_i" -lt 300 ] || fail "the install did not end: $(cat body)"
+		sleep 0.1
+	done
+	assert_eq "$1" "$_we_s" "state after the install ($(cat body))"
+}
+
+# image VERSION: payload.img, an ext4 image holding /version.
+image() {
+	rm -rf tree payload.img
+	mkdir tree
+	echo "$1" >tree/version
+	mkfs.ext4 -q -F -d tree payload.img 8M >/dev/null 2>&1 ||
+		fail "mkfs.ext4 -d tree payload.img"
+}
+
+# ---- ?install=1: v2 into slot b, boot_slot flips to b ----
+image 2.0.0
+make_bundle v2.tar 2.0.0
+cp payload.img v2.img
+A_BEFORE=$(sha "$SLOT_a")
+curl -sS -N --max-time 30 --cacert server.pem -H "Authorization: Bearer $TOKEN" \
+	"$BASE/events" >events.txt 2>/dev/null &
+EVP=$!
+D_EXTRA_PIDS="$D_EXTRA_PIDS $EVP"
+sleep 0.3
+expect_api 202 "POST /bundle?install=1" POST "/bundle?install=1" -T v2.tar
+assert_eq 2.0.0 "$(json 'j["version"]')" "202 body: the verification report"
+wait_end idle
+assert_eq b "$(env_get boot_slot)" "boot_slot after installing v2"
+assert_eq 1 "$(env_get upgrade_available)" "upgrade_available after the install"
+assert_eq 0 "$(env_get bootcount)" "bootcount after the install"
+assert_eq "" "$(env_get sysupgrade_transaction)" "transaction marker after the install"
+cmp -n "$(stat -c %s v2.img)" v2.img "$SLOT_b" ||
+	fail "slot b does not hold the v2 image"
+assert_eq "$A_BEFORE" "$(sha "$SLOT_a")" "slot a (the running one) after the install"
+assert_eq none "$(staged_sha)" "the installed bundle is no longer staged"
+[ ! -e rebooted ] || fail "reboot_command ran without \"reboot\": true"
+kill "$EVP" 2>/dev/null || :
+wait "$EVP" 2>/dev/null || :
+sed -n 's/^data: //p' events.txt >events.json
+python3 - <<'EOP' || fail "/events during the install: $(cat events.txt)"
+import json
+ev = [json.loads(l) for l in open("events.json")]
+seen = []
+for e in ev:
+	if not seen or seen[-1] != e["state"]:
+		seen.append(e["state"])
+for s in ("receiving", "verifying", "staged", "installing", "writing", "finalizing", "idle"):
+	assert s in seen, "no %s in %r" % (s, seen)
+assert seen.index("staged") < seen.index("installing") < seen.index("writing") < seen.index("finalizing"), seen
+assert any(e["progress"]["percent"] == 100 and e["progress"]["image"] == "payload.img" for e in ev), "no 100 %"
+EOP
+pass "?install=1: 202, v2 written to slot b, boot_slot=b, slot a untouched"
+
+expect_api 409 "POST /install after the install" POST /install
+assert_error busy "POST /install after the install"
+
+# ---- a target in use: 409 until the handover exists ----
+image 2.5.0
+MB_TARGET=data make_bundle inuse.tar 2.5.0
+expect_api 200 "stage a bundle for the in-use target" PUT /bundle -T inuse.tar
+expect_api 409 "install onto a target in use" POST /install
+assert_error busy "install onto a target in use"
+grep -q handover body || fail "409 for in-place does not mention the handover: $(cat body)"
+assert_eq staged "$(status_field 'j["state"]')" "state after the in-place refusal"
+pass "a target in use -> 409 busy (in-place needs the handover)"
+
+# ---- POST /install {"reboot": true}: v3 into slot a, then reboot ----
+image 3.0.0
+make_bundle v3.tar 3.0.0
+cp payload.img v3.img
+expect_api 200 "upload v3" POST /bundle -T v3.tar
+expect_api 202 "POST /install with reboot" POST /install \
+	-H 'Content-Type: application/json' --data-binary '{"reboot": true, "keep_config": true}'
+wait_end rebooting
+[ -e rebooted ] || fail "reboot_command did not run"
+assert_eq a "$(env_get boot_slot)" "boot_slot after installing v3"
+cmp -n "$(stat -c %s v3.img)" v3.img "$SLOT_a" || fail "slot a does not hold v3"
+cmp -n "$(stat -c %s v2.img)" v2.img "$SLOT_b" || fail "slot b lost v2"
+pass "POST /install {\"reboot\": true}: v3 in slot a, boot_slot=a, reboot_command ran"
+
+# ---- a failed write: "failed", the bundle kept, the environment unflipped ----
+daemon_stop
+rm -f rebooted
+losetup -d "$SLOT_b"
+D_LOOPS=$(echo "$D_LOOPS" | sed "s|$SLOT_b||")
+truncate -s 4M small.img
+dev=$(losetup -f --show small.img) || fail "losetup small.img"
+D_LOOPS="$D_LOOPS $dev"
+CONF_TARGETS=$(printf '%s\n' "$CONF_TARGETS" | sed "s|^b = .*|b = $dev|")
+write_config
+daemon_start
+image 4.0.0
+make_bundle v4.tar 4.0.0
+V4=$(sha v4.tar)
+expect_api 202 "install into a slot too small" POST "/bundle?install=1" -T v4.tar
+wait_end failed
+assert_eq write_failed "$(status_field 'j["last_error"]["error"]')" "last error of the failed install"
+assert_eq a "$(env_get boot_slot)" "boot_slot after a failed install"
+assert_eq "$V4" "$(staged_sha)" "the bundle stays staged after a failed install"
+[ ! -e rebooted ] || fail "rebooted after a failed install"
+expect_api 202 "POST /reboot after a failure" POST /reboot
+pass "a failed write: state failed, write_failed, bundle kept, no flip"
+
+daemon_stop
+assert_eq 0 "$DSTATUS" "exit status"
