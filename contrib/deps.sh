@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Install what sysupgraded needs to build and test, and nothing that is
 # already there. Idempotent; used by both README commands.
-#   contrib/deps.sh [build|test]
+#   contrib/deps.sh [build|demo|test]
 # Builds libmtd/libubi from Debian's mtd-utils source into .deps/prefix
 # unless a system copy exists.
 set -eu
@@ -14,6 +14,8 @@ prefix="$top/.deps/prefix"
 build_pkgs="build-essential cmake pkg-config libmicrohttpd-dev libgnutls28-dev libmbedtls-dev
 	libubootenv-dev libarchive-dev libjson-c-dev libinih-dev nettle-dev
 	openssl ca-certificates curl dpkg-dev"
+# the demo device: ext4 slots on loop devices, a file-backed U-Boot env
+demo_pkgs="u-boot-tools libubootenv-tool e2fsprogs mount"
 test_pkgs="libcmocka-dev libarchive-tools python3 zstd xz-utils gzip
 	u-boot-tools libubootenv-tool clang libclang-rt-14-dev
 	qemu-system-x86 busybox-static mtd-utils cpio kmod e2fsprogs attr mount"
@@ -107,6 +109,11 @@ build_libmtd() {
 	say "built libmtd/libubi $(basename "$dir") into $prefix"
 }
 
+case $what in
+build|demo|test) ;;
+*) say "usage: $0 [build|demo|test]" >&2; exit 2 ;;
+esac
 install_missing $build_pkgs
+[ "$what" = build ] || install_missing $demo_pkgs
 [ "$what" = test ] && install_missing $test_pkgs
 build_libmtd
