@@ -192,12 +192,10 @@ CONF_STAGING="max_size = 1G"
 HTTP_PORT=$(free_port)
 V6_PORT=$(free_port)
 CONF_SERVER="http_listen = 127.0.0.1:$HTTP_PORT"
-HAVE_V6=
-if grep -qs '^00000000000000000000000000000001 ' /proc/net/if_inet6; then
-	HAVE_V6=1
-	CONF_SERVER="$CONF_SERVER
+grep -qs '^00000000000000000000000000000001 ' /proc/net/if_inet6 ||
+	fail "this test needs IPv6 on loopback (::1) for the IPv6 listener"
+CONF_SERVER="$CONF_SERVER
 listen = [::1]:$V6_PORT"
-fi
 write_config
 daemon_stop
 daemon_start
@@ -228,15 +226,11 @@ assert_error bad_signature "plain HTTP, 512 MiB bad signature"
 assert_eq "$sha_before" "$(staged_sha)" "staged bundle after the plain-HTTP refusal"
 pass "plain HTTP (http_listen): early answer after $2 bytes"
 
-# IPv6 (listen = [::1]:PORT), when loopback has IPv6
-if [ -n "$HAVE_V6" ]; then
-	code=$(curl -sS -o body -w '%{http_code}' --max-time 10 -k \
-		-H "Authorization: Bearer $TOKEN" "https://[::1]:$V6_PORT/api/v1/status")
-	assert_eq 200 "$code" "GET /status over IPv6"
-	pass "HTTPS on [::1]"
-else
-	echo "note: no IPv6 on lo; [::1] listener started but not queried"
-fi
+# IPv6 (listen = [::1]:PORT)
+code=$(curl -sS -o body -w '%{http_code}' --max-time 10 -k \
+	-H "Authorization: Bearer $TOKEN" "https://[::1]:$V6_PORT/api/v1/status")
+assert_eq 200 "$code" "GET /status over IPv6"
+pass "HTTPS on [::1]"
 
 # ---- 413 before the body ----
 CONF_STAGING="max_size = 4M"

@@ -24,6 +24,18 @@ unauthorized() {
 	pass "$_u_what -> 401 unauthorized"
 }
 
+# TLS 1.2 and 1.3 only: a TLS 1.1 client gets no session. gnutls-cli,
+# because Debian's OpenSSL will not speak TLS 1.1 at all.
+need gnutls-cli
+tls_client() {	# VERSION: a handshake offering only that version
+	timeout 10 gnutls-cli --insecure -p "$PORT" \
+		--priority "NORMAL:-VERS-ALL:+VERS-$1" 127.0.0.1 </dev/null >tls.out 2>&1
+}
+tls_client TLS1.2 || fail "a TLS 1.2 handshake failed: $(tail -n 5 tls.out)"
+grep -q 'Handshake was completed' tls.out || fail "TLS 1.2: $(cat tls.out)"
+! tls_client TLS1.1 || fail "a TLS 1.1 handshake succeeded: $(cat tls.out)"
+pass "TLS 1.2 accepted, TLS 1.1 refused"
+
 expect_api 200 "the right token" GET /status
 pass "the right token -> 200"
 NOAUTH=1 expect_api 200 "a client certificate from the CA" GET /status \
