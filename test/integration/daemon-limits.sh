@@ -181,3 +181,19 @@ DPID=
 echo "[sysupgraded]" >bad.conf
 expect_status 1 "a detached start that fails" "$DAEMON" -c bad.conf
 pass "without --foreground: exit 0 once listening, 1 when it cannot start"
+
+# ---- a staging dir that is no tmpfs: the daemon mounts its own ----
+mkdir plain
+fstype=$(stat -f -c %T plain)
+case $fstype in tmpfs|ramfs) fail "$WORK is on $fstype; this check needs a disk directory" ;; esac
+CONF_STAGING="dir = $WORK/plain
+max_size = 8M" write_config
+daemon_start
+awk -v d="$WORK/plain" '$5 == d { print $0 }' /proc/self/mountinfo | grep -q ' - tmpfs ' ||
+	fail "no tmpfs mounted on $WORK/plain: $(grep -F "$WORK/plain" /proc/self/mountinfo)"
+expect_api 200 "upload into the daemon's own tmpfs" PUT /bundle -T v2.tar
+daemon_stop
+! grep -qF " $WORK/plain " /proc/self/mountinfo ||
+	fail "the daemon left its tmpfs mounted on $WORK/plain"
+[ -z "$(ls -A plain)" ] || fail "files left in $WORK/plain: $(ls -A plain)"
+pass "staging on a disk directory: the daemon mounts a tmpfs there and unmounts it on exit"
