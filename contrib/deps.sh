@@ -13,7 +13,9 @@ prefix="$top/.deps/prefix"
 
 build_pkgs="build-essential cmake pkg-config libmicrohttpd-dev libgnutls28-dev libmbedtls-dev
 	libubootenv-dev libarchive-dev libjson-c-dev libinih-dev nettle-dev
-	openssl ca-certificates curl dpkg-dev"
+	openssl ca-certificates curl dpkg-dev
+	libacl1-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev zlib1g-dev
+	libxml2-dev"
 # the demo device: ext4 slots on loop devices, a file-backed U-Boot env
 demo_pkgs="u-boot-tools libubootenv-tool e2fsprogs mount"
 test_pkgs="libcmocka-dev libarchive-tools python3 zstd xz-utils gzip

@@ -339,23 +339,45 @@ static void unload(struct daemon *d)
 	pthread_mutex_destroy(&d->lock);
 }
 
+/* Split out of daemon_run() so that the upload fuzzer runs the same
+ * start and stop without detach and signals. */
+enum su_err daemon_open(struct daemon *d, const char *config_path,
+			struct su_error *err)
+{
+	if (load(d, config_path, err))
+		return err->code;
+	/* what can fail without side effects first, then the tmpfs */
+	if (server_prepare(d->cfg, err) || staging_init(d->cfg, err))
+		return err->code;
+	restore_staged(d);
+	return SU_OK;
+}
+
+enum su_err daemon_listen(struct daemon *d, struct su_error *err)
+{
+	events_init();
+	return server_start(d, err);
+}
+
+void daemon_close(struct daemon *d)
+{
+	events_shutdown();
+	server_stop();
+	install_wait();
+	unload(d);
+}
+
 int daemon_run(const char *config_path, bool foreground, int verbose)
 {
 	struct daemon d = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct su_error err;
-	int status = 1, sfd = -1, notify = -1;
+	int sfd = -1, notify = -1;
 
 	log_open(verbose, true);
-	if (load(&d, config_path, &err)) {
+	if (daemon_open(&d, config_path, &err)) {
 		log_err("%s", err.message);
 		goto out;
 	}
-	/* what can fail without side effects first, then the tmpfs */
-	if (server_prepare(d.cfg, &err) || staging_init(d.cfg, &err)) {
-		log_err("%s", err.message);
-		goto out;
-	}
-	restore_staged(&d);
 	if (!foreground && (notify = detach()) < 0) {
 		log_err("detach: %m");
 		goto out;
@@ -365,8 +387,7 @@ int daemon_run(const char *config_path, bool foreground, int verbose)
 		log_err("signalfd: %m");
 		goto out;
 	}
-	events_init();
-	if (server_start(&d, &err)) {
+	if (daemon_listen(&d, &err)) {
 		log_err("%s", err.message);
 		goto out;
 	}
@@ -375,15 +396,15 @@ int daemon_run(const char *config_path, bool foreground, int verbose)
 	log_notice("ready: version %s, %s", d.running_version,
 		   state_name(state_get()));
 	serve(&d, sfd);
-	events_shutdown();
-	server_stop();
-	install_wait();
-	status = 0;
+	close(sfd);
+	daemon_close(&d);
+	log_close();
+	return 0;
 out:
-	server_stop();		/* again: also frees what server_prepare() read */
+	server_stop();		/* also frees what server_prepare() read */
 	if (sfd >= 0)
 		close(sfd);
 	unload(&d);
 	log_close();
-	return status;
+	return 1;
 }

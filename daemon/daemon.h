@@ -34,6 +34,19 @@ struct daemon {
 /* `sysupgraded` without --install/--mark-good: serve the HTTP API. */
 int daemon_run(const char *config_path, bool foreground, int verbose);
 
+/*
+ * daemon_run() without detach and signals (test/fuzz/fuzz_upload.c):
+ * daemon_open() loads @config_path and does all that comes before any
+ * thread starts (keys, tokens, listen addresses, staging, a bundle
+ * staged before); daemon_listen() starts the HTTP event threads. After
+ * a failure of either, exit. Once both worked, daemon_close() stops
+ * the threads, waits for an install and frees what daemon_open() took.
+ */
+enum su_err daemon_open(struct daemon *d, const char *config_path,
+			struct su_error *err);
+enum su_err daemon_listen(struct daemon *d, struct su_error *err);
+void daemon_close(struct daemon *d);
+
 struct keys_ref *daemon_keys_get(struct daemon *d);
 void daemon_keys_put(struct daemon *d, struct keys_ref *k);
 
