@@ -161,20 +161,6 @@ static void *install_thread(void *arg)
 	return NULL;
 }
 
-static bool needs_bootenv(const struct config *cfg, const struct manifest *m)
-{
-	if (m->n_bootenv)
-		return true;
-	for (size_t i = 0; i < m->n_images; i++) {
-		const struct config_target *t =
-			config_find_target(cfg, m->images[i].target);
-
-		if (t && config_target_is_ab(t))
-			return true;
-	}
-	return false;
-}
-
 /* With the daemon in "installing": the plan, or why there is none. */
 static enum su_err plan(struct job *j, struct su_error *err)
 {
@@ -189,7 +175,7 @@ static enum su_err plan(struct job *j, struct su_error *err)
 		goto out;
 	}
 	m = bundle_reader_manifest(d->staged);
-	if (needs_bootenv(d->cfg, m))
+	if (install_needs_bootenv(d->cfg, m))
 		rc = bootenv_open(d->cfg->fw_env_config, &j->env, err);
 	if (!rc)
 		rc = install_plan_build(d->cfg, m, bundle_reader_payloads(d->staged),

@@ -384,7 +384,7 @@ enum su_err install_run(const struct install_plan *plan, struct bootenv *env,
 
 /* ---- sysupgraded --install / --mark-good ---- */
 
-static bool needs_bootenv(const struct config *cfg, const struct manifest *m)
+bool install_needs_bootenv(const struct config *cfg, const struct manifest *m)
 {
 	if (m->n_bootenv)
 		return true;
@@ -421,7 +421,7 @@ static enum su_err install_verified(const struct config *cfg,
 	struct bootenv *env = NULL;
 	enum su_err rc = SU_OK;
 
-	if (needs_bootenv(cfg, m))
+	if (install_needs_bootenv(cfg, m))
 		rc = bootenv_open(cfg->fw_env_config, &env, err);
 	if (!rc)
 		rc = install_plan_build(cfg, m, bundle_reader_payloads(br),

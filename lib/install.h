@@ -104,6 +104,10 @@ enum su_err install_run(const struct install_plan *plan, struct bootenv *env,
 			install_progress_fn progress, void *ctx,
 			struct su_error *err);
 
+/* True when installing @m touches the boot environment: an A/B target,
+ * or bootenv variables in the manifest. */
+bool install_needs_bootenv(const struct config *cfg, const struct manifest *m);
+
 /*
  * `sysupgraded --install FILE`: verify the bundle file against the config
  * (keys, compatible, running version unless @force), build the plan and
