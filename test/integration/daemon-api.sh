@@ -306,7 +306,7 @@ head -c 3000000 /dev/urandom >payload.img
 make_bundle slow.tar 2.2.0
 evs=
 for i in 1 2 3 4 5 6 7 8; do
-	curl -sS -N --max-time 7 --cacert server.pem -H "Authorization: Bearer $TOKEN" \
+	curl -sS -N --max-time 12 --cacert server.pem -H "Authorization: Bearer $TOKEN" \
 		"$BASE/events" >"events.$i" 2>/dev/null &
 	evs="$evs $!"
 done
