@@ -55,7 +55,8 @@ vm_initramfs() {
 	_vi_script=$2
 	shift 2
 	sh "$VM_DIR/mkinitramfs.sh" -o "$_vi_out" -m "$VM_MODDIR" \
-		--script "$_vi_script" "$@" ||
+		--script "$_vi_script" \
+		--file "$VM_DIR/guest-lib.sh:/lib/su-guest.sh" "$@" ||
 		vm_fail "cannot build the initramfs $_vi_out"
 }
 

@@ -72,17 +72,7 @@ expect_erases() {
 	[ "\$n" = "\$2" ] || { echo "FAIL: \$3: \$n erases, want \$2"; exit 1; }
 	echo "ok: \$3: \$n erases"
 }
-refused() {
-	want=\$1
-	shift
-	if "\$@" 2>/tmp/err; then
-		echo "FAIL: \$* succeeded"
-		exit 1
-	fi
-	cat /tmp/err
-	grep -qF "\$want" /tmp/err || { echo "FAIL: no '\$want' in the error"; exit 1; }
-	echo "ok: refused with '\$want'"
-}
+. /lib/su-guest.sh
 # is_erased FILE: FILE is all 0xFF.
 is_erased() {
 	[ "\$(tr -d '\\377' < "\$1" | wc -c)" = 0 ]

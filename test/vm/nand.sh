@@ -62,17 +62,7 @@ S=/sys/class/mtd/mtd1
 	{ echo "FAIL: mtd1 is not the 200-block NAND partition"; exit 1; }
 [ "\$(cat \$S/bad_blocks)" = 2 ] || { echo "FAIL: mtd1 has \$(cat \$S/bad_blocks) bad blocks, want 2"; exit 1; }
 echo "ok: mtd1: NAND, 2 KiB pages, 128 KiB blocks, 2 bad blocks"
-refused() {
-	want=\$1
-	shift
-	if "\$@" 2>/tmp/err; then
-		echo "FAIL: \$* succeeded"
-		exit 1
-	fi
-	cat /tmp/err
-	grep -qF "\$want" /tmp/err || { echo "FAIL: no '\$want' in the error"; exit 1; }
-	echo "ok: refused with '\$want'"
-}
+. /lib/su-guest.sh
 
 \$W mtd "mtd:NAND simulator partition 1" /img.bin readback=yes
 dmesg | grep -E 'simulating (erase|write) failure' ||

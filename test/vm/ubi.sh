@@ -104,18 +104,7 @@ vol_id() {
 sysfs() {
 	cat /sys/class/ubi/ubi0_\$(vol_id "\$1")/\$2
 }
-# refused MESSAGE CMD...: CMD fails and says MESSAGE.
-refused() {
-	want=\$1
-	shift
-	if "\$@" 2>/tmp/err; then
-		echo "FAIL: \$* succeeded"
-		exit 1
-	fi
-	cat /tmp/err
-	grep -qF "\$want" /tmp/err || { echo "FAIL: no '\$want' in the error"; exit 1; }
-	echo "ok: refused with '\$want'"
-}
+. /lib/su-guest.sh
 
 check data $(stat -c %s data.bin) $(sum data.bin)
 check rootfs $(stat -c %s old.bin) $(sum old.bin)
