@@ -183,36 +183,58 @@ static enum su_err step_fail(const struct install_step *st,
 	return err->code;
 }
 
-/* Stream the payload into the backend; *@installed gets the SHA-256 of
- * the bytes written, for the read-back. */
+static enum su_err put(struct run *r, const struct install_step *st, void *h,
+		       const void *buf, size_t len, struct su_error *err)
+{
+	enum su_err rc = st->backend->write(h, buf, len, err);
+
+	if (rc)
+		return rc;
+	r->p.bytes += len;
+	r->p.all_bytes += len;
+	report(r, "writing", r->p.bytes == st->image->installed_size);
+	return SU_OK;
+}
+
+/*
+ * Stream the payload into the backend; *@installed gets the SHA-256 of
+ * the bytes written, for the read-back. The last block is held back
+ * until the stored bytes' hash has passed: a UBI volume update completes
+ * with its final byte, so a payload changed since it was verified must
+ * never reach it whole.
+ */
 static enum su_err copy(struct run *r, const struct install_step *st,
 			struct payload_stream *s, void *h,
 			uint8_t installed[DIGEST_LEN], struct su_error *err)
 {
 	const uint64_t limit = st->image->installed_size;
+	const void *buf, *held = NULL;
+	size_t len, held_len = 0;
+	uint64_t seen = 0;
 	struct digest d;
-	const void *buf;
-	size_t len;
 	enum su_err rc;
 
 	digest_init(&d);
 	while (!(rc = payload_stream_read(s, &buf, &len, err)) && len) {
-		if (len > limit - r->p.bytes)
+		if (len > limit - seen)
 			return su_error_set(err, SU_ERR_SIZE_MISMATCH,
 					    "payload %s decompresses to more than its installed_size of %" PRIu64 " bytes; stopped before writing past it",
 					    st->image->file, limit);
 		digest_update(&d, buf, len);
-		rc = st->backend->write(h, buf, len, err);
-		if (rc)
+		seen += len;
+		if (held_len && (rc = put(r, st, h, held, held_len, err)))
 			return rc;
-		r->p.bytes += len;
-		r->p.all_bytes += len;
-		report(r, "writing", r->p.bytes == limit);
+		held = buf;
+		held_len = len;
 	}
-	if (!rc && r->p.bytes != limit)
+	if (!rc && seen != limit)
 		rc = su_error_set(err, SU_ERR_SIZE_MISMATCH,
 				  "payload %s decompresses to %" PRIu64 " bytes, its installed_size says %" PRIu64,
-				  st->image->file, r->p.bytes, limit);
+				  st->image->file, seen, limit);
+	if (!rc)
+		rc = payload_stream_check(s, err);
+	if (!rc && held_len)
+		rc = put(r, st, h, held, held_len, err);
 	digest_final(&d, installed);
 	return rc;
 }
@@ -249,12 +271,11 @@ static enum su_err write_image(struct run *r, const struct install_step *st,
 		return rc;
 	rc = payload_stream_open(r->fd, r->plan->bundle_path, st->image,
 				 st->offset, &s, err);
+	/* copy() checks the hash before the last block: a bad payload is
+	 * never committed. */
 	if (!rc)
 		rc = copy(r, st, s, h, installed, err);
-	/* The hash is checked before finish: a bad payload is never committed. */
-	if (!rc)
-		rc = payload_stream_check(s, err);
-	else if (s)
+	if (rc && s)
 		rc = blame_staging(s, rc, err);
 	payload_stream_free(s);
 	if (rc) {

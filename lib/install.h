@@ -23,8 +23,9 @@ struct bootenv;
  * payload from the staged bundle, hashes those bytes (hash-on-write: what
  * is written is what was verified), decompresses (libarchive; output past
  * installed_size is an error the moment it happens), hands the bytes to
- * the backend, checks the hash of the stored bytes at the end, and runs
- * the backend's read-back when the target asks for it.
+ * the backend, holding the last block back until the hash of the stored
+ * bytes has passed (a UBI volume update completes with its final byte),
+ * and runs the backend's read-back when the target asks for it.
  *
  * Boot environment, when the caller passes one (install_bundle_file()
  * opens it when any target is A/B or the manifest sets bootenv variables):

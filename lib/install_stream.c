@@ -25,8 +25,11 @@ struct payload_stream {
 	uint64_t offset;	/* of the stored bytes in the file */
 	uint64_t done;		/* stored bytes read and hashed */
 	struct digest stored;
-	unsigned char *in;	/* stored bytes, PAYLOAD_CHUNK */
-	unsigned char *out;	/* decompressed bytes, PAYLOAD_CHUNK */
+	unsigned char *in;	/* stored bytes for libarchive, PAYLOAD_CHUNK */
+	/* What read() hands out, in turn: the block before the last one
+	 * stays valid, so the engine can hold one back. */
+	unsigned char *out[2];
+	unsigned turn;
 	struct archive *a;	/* NULL when not compressed */
 	bool eof;
 	/* Set by feed(): the real cause behind a libarchive error. */
@@ -34,16 +37,16 @@ struct payload_stream {
 	struct su_error read_err;
 };
 
-/* The next stored chunk into s->in, hashed; *@len 0 at the end. */
-static enum su_err read_stored(struct payload_stream *s, size_t *len,
-			       struct su_error *err)
+/* The next stored chunk into @buf, hashed; *@len 0 at the end. */
+static enum su_err read_stored(struct payload_stream *s, unsigned char *buf,
+			       size_t *len, struct su_error *err)
 {
 	uint64_t left = s->img->size - s->done;
 	size_t want = left < PAYLOAD_CHUNK ? (size_t)left : PAYLOAD_CHUNK;
 	size_t got = 0;
 
 	while (got < want) {
-		ssize_t n = pread(s->fd, s->in + got, want - got,
+		ssize_t n = pread(s->fd, buf + got, want - got,
 				  (off_t)(s->offset + s->done + got));
 
 		if (n < 0 && errno == EINTR)
@@ -58,7 +61,7 @@ static enum su_err read_stored(struct payload_stream *s, size_t *len,
 					    s->done + got, s->img->size);
 		got += (size_t)n;
 	}
-	digest_update(&s->stored, s->in, got);
+	digest_update(&s->stored, buf, got);
 	s->done += got;
 	*len = got;
 	return SU_OK;
@@ -69,7 +72,7 @@ static la_ssize_t feed(struct archive *a, void *ctx, const void **buf)
 	struct payload_stream *s = ctx;
 	size_t len;
 
-	if (read_stored(s, &len, &s->read_err)) {
+	if (read_stored(s, s->in, &len, &s->read_err)) {
 		s->read_failed = true;
 		archive_set_error(a, EIO, "%s", s->read_err.message);
 		return -1;
@@ -162,9 +165,9 @@ enum su_err payload_stream_open(int fd, const char *path,
 	s->offset = offset;
 	digest_init(&s->stored);
 	s->in = malloc(PAYLOAD_CHUNK);
-	if (img->compression != COMPRESSION_NONE)
-		s->out = malloc(PAYLOAD_CHUNK);
-	if (!s->in || (img->compression != COMPRESSION_NONE && !s->out))
+	s->out[0] = malloc(PAYLOAD_CHUNK);
+	s->out[1] = malloc(PAYLOAD_CHUNK);
+	if (!s->in || !s->out[0] || !s->out[1])
 		rc = su_error_set(err, SU_ERR_NOMEM, "payload %s: %m",
 				  img->file);
 	if (!rc && img->compression != COMPRESSION_NONE)
@@ -180,20 +183,20 @@ enum su_err payload_stream_open(int fd, const char *path,
 enum su_err payload_stream_read(struct payload_stream *s, const void **buf,
 				size_t *len, struct su_error *err)
 {
+	unsigned char *out = s->out[s->turn];
 	la_ssize_t n;
 
 	*len = 0;
 	if (s->eof)
 		return SU_OK;
-	if (!s->a) {
-		*buf = s->in;
-		return read_stored(s, len, err);
-	}
-	n = archive_read_data(s->a, s->out, PAYLOAD_CHUNK);
+	s->turn ^= 1;
+	*buf = out;
+	if (!s->a)
+		return read_stored(s, out, len, err);
+	n = archive_read_data(s->a, out, PAYLOAD_CHUNK);
 	if (n < 0)
 		return archive_fail(s, "corrupt data", err);
 	s->eof = n == 0;
-	*buf = s->out;
 	*len = (size_t)n;
 	return SU_OK;
 }
@@ -206,7 +209,7 @@ enum su_err payload_stream_check(struct payload_stream *s,
 	size_t len = 0;
 
 	do {
-		enum su_err rc = read_stored(s, &len, err);
+		enum su_err rc = read_stored(s, s->in, &len, err);
 
 		if (rc)
 			return rc;
@@ -228,6 +231,7 @@ void payload_stream_free(struct payload_stream *s)
 	if (s->a)
 		archive_read_free(s->a);
 	free(s->in);
-	free(s->out);
+	free(s->out[0]);
+	free(s->out[1]);
 	free(s);
 }

@@ -29,7 +29,8 @@ enum su_err payload_stream_open(int fd, const char *path,
 /*
  * The next block of installed (decompressed) bytes, at most
  * PAYLOAD_CHUNK; *@len is 0 at the end of the data. *@buf stays valid
- * until the next call.
+ * until the second call after this one, so a caller can hold one block
+ * back while it reads the next.
  * Errors: SU_ERR_IO (reading the bundle), SU_ERR_BAD_ARCHIVE (the
  * payload is not valid data of its declared compression).
  */

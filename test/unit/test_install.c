@@ -723,6 +723,40 @@ static void test_tampered_none(void **state)
 	tampered(state, COMPRESSION_NONE);
 }
 
+/*
+ * A byte changed in the last stored chunk: the backend must not have
+ * been given the final bytes (a UBI update completes with them), only
+ * an abort.
+ */
+static void tampered_last(void **state, enum compression c)
+{
+	struct fx *fx = *state;
+	struct su_error err;
+
+	add_image(fx, "rootfs", "fake", c, make_data(BIG, 4), BIG);
+	build_ok(fx);
+	flip_byte(fx, fx->pay[0].offset + fx->img[0].size - 1);
+	assert_int_equal(install_run(fx->plan, fx->env, NULL, NULL, &err),
+			 SU_ERR_HASH_MISMATCH);
+	assert_int_equal(fake.n, 1);
+	assert_true(fake.rec[0].aborted);
+	assert_false(fake.rec[0].finished);
+	if (fake.rec[0].len >= fx->installed_len[0])
+		fail_msg("the backend got all %zu bytes before the hash check",
+			 fake.rec[0].len);
+	assert_env(fx, "boot_slot", "a");
+}
+
+static void test_tampered_last_none(void **state)
+{
+	tampered_last(state, COMPRESSION_NONE);
+}
+
+static void test_tampered_last_zstd(void **state)
+{
+	tampered_last(state, COMPRESSION_ZSTD);
+}
+
 static void test_tampered_gzip(void **state)
 {
 	tampered(state, COMPRESSION_GZIP);
@@ -1067,6 +1101,8 @@ int main(void)
 		T(test_run_ab),
 		T(test_run_wrong_compression),
 		T(test_tampered_none),
+		T(test_tampered_last_none),
+		T(test_tampered_last_zstd),
 		T(test_tampered_gzip),
 		T(test_tampered_zstd),
 		T(test_rollback_keeps_older_marker),
