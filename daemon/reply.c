@@ -25,7 +25,11 @@ unsigned reply_status(enum su_err code)
 	case SU_ERR_UNAUTHORIZED:
 		return MHD_HTTP_UNAUTHORIZED;
 	case SU_ERR_BUSY:
+	case SU_ERR_NOTHING_STAGED:
+	case SU_ERR_REBOOT_PENDING:
 		return MHD_HTTP_CONFLICT;
+	case SU_ERR_NO_MEMORY:
+		return MHD_HTTP_INSUFFICIENT_STORAGE;
 	case SU_ERR_TOO_LARGE:
 		return MHD_HTTP_CONTENT_TOO_LARGE;
 	case SU_ERR_NO_SPACE:

@@ -13,6 +13,9 @@ enum su_err {
 	SU_OK = 0,
 	SU_ERR_UNAUTHORIZED,
 	SU_ERR_BUSY,
+	SU_ERR_NOTHING_STAGED,
+	SU_ERR_REBOOT_PENDING,	/* an install waits for its reboot */
+	SU_ERR_NO_MEMORY,	/* the handover does not fit in RAM */
 	SU_ERR_TOO_LARGE,
 	SU_ERR_NO_SPACE,
 	SU_ERR_BAD_ARCHIVE,
