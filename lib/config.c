@@ -236,6 +236,8 @@ static const struct key device_keys[] = {
 	{ "upgrade_available_var", F(upgrade_available_var), set_string },
 	{ "bootcount_var", F(bootcount_var), set_string },
 	{ "transaction_var", F(transaction_var), set_string },
+	{ "cmdline", F(cmdline), set_string },
+	{ "booted_slot_arg", F(booted_slot_arg), set_string },
 	{ NULL, 0, NULL },
 };
 
@@ -299,6 +301,7 @@ static struct config_target *target_for(struct parse *p, const char *name)
 	c->targets = t;
 	t = &t[c->n_targets++];
 	memset(t, 0, sizeof(*t));
+	t->critical = true;
 	t->name = strdup(name);
 	if (!t->name) {
 		c->n_targets--;
@@ -353,6 +356,8 @@ static enum su_err target_key(struct parse *p, const char *tname,
 		return set_string(p, &t->slot_value[1], value);
 	if (!strcmp(key, "in_use"))
 		return set_bool(p, &t->in_use, value);
+	if (!strcmp(key, "critical"))
+		return set_bool(p, &t->critical, value);
 	if (!strcmp(key, "verify")) {
 		b = !strcmp(value, "readback") ? 1 : !strcmp(value, "none") ? 0 : -1;
 		if (b < 0)
@@ -385,6 +390,10 @@ static int on_key(void *user, const char *section, const char *name,
 {
 	struct parse *p = user;
 
+	/* inih goes on after an error: keep the first one, which names
+	 * the key, rather than let a later good key reset it. */
+	if (p->rc)
+		return 0;
 	p->rc = section_key(p, section, name, value);
 	return p->rc == SU_OK;
 }
@@ -416,6 +425,12 @@ static enum su_err check_target(struct parse *p, const struct config_target *t)
 	if (ab && !t->slot_var)
 		return bad(p, "[target:%s] has slots but no slot_var",
 			   t->name);
+	if (ab && !strcmp(t->slot_device[0], t->slot_device[1]))
+		return bad(p, "[target:%s]: a and b are the same device, %s",
+			   t->name, t->slot_device[0]);
+	if (ab && !strcmp(t->slot_value[0], t->slot_value[1]))
+		return bad(p, "[target:%s]: slot_a_value and slot_b_value are both '%s'",
+			   t->name, t->slot_value[0]);
 	return SU_OK;
 }
 
@@ -434,6 +449,7 @@ static enum su_err apply_defaults(struct parse *p)
 	rc = rc ? rc : set_default(p, &c->upgrade_available_var, "upgrade_available");
 	rc = rc ? rc : set_default(p, &c->bootcount_var, "bootcount");
 	rc = rc ? rc : set_default(p, &c->transaction_var, "sysupgrade_transaction");
+	rc = rc ? rc : set_default(p, &c->cmdline, "/proc/cmdline");
 	rc = rc ? rc : set_default(p, &c->staging_dir, "/run/sysupgraded");
 	rc = rc ? rc : set_default(p, &c->handover, "none");
 	rc = rc ? rc : set_default(p, &c->reboot_command, "reboot");
@@ -541,7 +557,8 @@ static void free_strings(struct config *c)
 	char **strings[] = {
 		&c->path, &c->compatible, &c->version, &c->version_file,
 		&c->keys_dir, &c->fw_env_config, &c->upgrade_available_var,
-		&c->bootcount_var, &c->transaction_var, &c->tls_cert,
+		&c->bootcount_var, &c->transaction_var, &c->cmdline,
+		&c->booted_slot_arg, &c->tls_cert,
 		&c->tls_key, &c->client_ca, &c->www_dir, &c->staging_dir,
 		&c->handover, &c->handover_command, &c->stop_command,
 		&c->reboot_command,

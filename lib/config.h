@@ -31,6 +31,7 @@ struct config_target {
 	char *slot_value[2];	/* values of slot_var for a and b ("a", "b") */
 	bool readback;		/* verify = readback */
 	bool in_use;		/* the running system lives here: in-place */
+	bool critical;		/* its loss matters: written under the marker */
 	struct config_option *options;	/* every other key, for the backend */
 	size_t n_options;
 };
@@ -52,6 +53,8 @@ struct config {
 	char *upgrade_available_var;	/* set to 1 after an install */
 	char *bootcount_var;		/* set to 0 after an install */
 	char *transaction_var;		/* set while flash is being written */
+	char *cmdline;			/* the kernel command line file */
+	char *booted_slot_arg;		/* kernel argument naming the booted slot */
 
 	/* [server] */
 	struct config_listen *listen;

@@ -18,6 +18,7 @@
 #include "install.h"
 #include "install_stream.h"
 #include "signature.h"
+#include "slot.h"
 
 #define PROGRESS_STEP	(64u << 10)	/* report at most every 64 KiB */
 
@@ -31,33 +32,23 @@ void install_set_backend_lookup(const struct backend_ops *(*fn)(const char *name
 
 /* ---- the plan ---- */
 
-static enum su_err pick_slot(const struct config_target *t,
+/* Write the slot that is not running; the boot variable only says what
+ * boots next, and after an install without reboot it names the new one. */
+static enum su_err pick_slot(const struct config *cfg,
+			     const struct config_target *t,
 			     const struct manifest_image *img,
 			     struct bootenv *env, int *slot,
 			     struct su_error *err)
 {
-	const char *v;
+	int booted;
 
 	if (!env)
 		return su_error_set(err, SU_ERR_CONFIG,
-				    "image %s: target '%s' has A/B slots but no boot environment is open to read %s",
+				    "image %s: target '%s' has A/B slots but no boot environment is open to flip %s",
 				    img->file, t->name, t->slot_var);
-	v = bootenv_get(env, t->slot_var);
-	if (!v)
-		return su_error_set(err, SU_ERR_CONFIG,
-				    "image %s: target '%s': boot variable %s is not set, so the running slot is unknown",
-				    img->file, t->name, t->slot_var);
-	/* Write the slot that is not running. */
-	if (!strcmp(v, t->slot_value[0])) {
-		*slot = 1;
-	} else if (!strcmp(v, t->slot_value[1])) {
-		*slot = 0;
-	} else {
-		return su_error_set(err, SU_ERR_CONFIG,
-				    "image %s: target '%s': boot variable %s = '%s' names neither slot a ('%s') nor slot b ('%s')",
-				    img->file, t->name, t->slot_var, v,
-				    t->slot_value[0], t->slot_value[1]);
-	}
+	if (slot_booted(cfg, t, &booted, err))
+		return err->code;
+	*slot = !booted;
 	return SU_OK;
 }
 
@@ -90,7 +81,7 @@ static enum su_err plan_step(const struct config *cfg,
 	st->device = t->device;
 	if (!config_target_is_ab(t))
 		return SU_OK;
-	rc = pick_slot(t, img, env, &st->slot, err);
+	rc = pick_slot(cfg, t, img, env, &st->slot, err);
 	if (!rc)
 		st->device = t->slot_device[st->slot];
 	return rc;
@@ -105,6 +96,7 @@ enum su_err install_plan_build(const struct config *cfg,
 			       struct su_error *err)
 {
 	struct install_plan *plan;
+	bool ab = false;
 	enum su_err rc;
 
 	plan = calloc(1, sizeof(*plan));
@@ -132,6 +124,12 @@ enum su_err install_plan_build(const struct config *cfg,
 		plan->n_steps++;
 		plan->total += m->images[i].installed_size;
 		plan->in_place |= st->target->in_use;
+		ab |= st->slot >= 0;
+	}
+	/* A second A/B install before the reboot would undo the first. */
+	if (ab && (rc = slot_check_pending(cfg, env, err))) {
+		install_plan_free(plan);
+		return rc;
 	}
 	*out = plan;
 	return SU_OK;
@@ -407,13 +405,17 @@ enum su_err install_run(const struct install_plan *plan, struct bootenv *env,
 
 bool install_needs_bootenv(const struct config *cfg, const struct manifest *m)
 {
+	/* Where there is an environment, a power cut while writing any
+	 * target that matters must leave the marker for the bootloader. */
+	bool have_env = !access(cfg->fw_env_config, F_OK);
+
 	if (m->n_bootenv)
 		return true;
 	for (size_t i = 0; i < m->n_images; i++) {
 		const struct config_target *t =
 			config_find_target(cfg, m->images[i].target);
 
-		if (t && config_target_is_ab(t))
+		if (t && (config_target_is_ab(t) || (have_env && t->critical)))
 			return true;
 	}
 	return false;

@@ -106,7 +106,9 @@ enum su_err install_run(const struct install_plan *plan, struct bootenv *env,
 			struct su_error *err);
 
 /* True when installing @m touches the boot environment: an A/B target,
- * or bootenv variables in the manifest. */
+ * bootenv variables in the manifest, or, where the fw_env_config file
+ * exists, any target not marked critical = no (its write is covered by
+ * the transaction marker). */
 bool install_needs_bootenv(const struct config *cfg, const struct manifest *m);
 
 /*

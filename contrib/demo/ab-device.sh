@@ -58,6 +58,8 @@ setup_bootenv() {
 	printf 'boot_slot=a\nbootcount=0\n' > "$work/env.txt"
 	mkenvimage -s 0x4000 -o "$work/env.bin" "$work/env.txt"
 	echo "$work/env.bin 0x0 0x4000" > "$work/fw_env.config"
+	# The kernel command line the demo device "booted" with: slot a.
+	echo "console=ttyS0 sysupgrade.slot=a" > "$work/cmdline"
 }
 
 setup_secrets() {
@@ -77,6 +79,8 @@ compatible = demo,ab-device
 version_file = $work/firmware-version
 keys = $work/keys
 fw_env_config = $work/fw_env.config
+cmdline = $work/cmdline
+booted_slot_arg = sysupgrade.slot
 
 [server]
 listen = 127.0.0.1:$port

@@ -123,11 +123,23 @@ grep -q handover body || fail "409 for in-place does not mention the handover: $
 assert_eq staged "$(status_field 'j["state"]')" "state after the in-place refusal"
 pass "a target in use -> 409 busy (in-place needs the handover)"
 
-# ---- POST /install {"reboot": true}: v3 into slot a, then reboot ----
+# ---- no reboot yet: slot a still runs, and it is never written ----
 image 3.0.0
 make_bundle v3.tar 3.0.0
 cp payload.img v3.img
-expect_api 200 "upload v3" POST /bundle -T v3.tar
+A_RUNNING=$(sha "$SLOT_a")
+expect_api 200 "upload v3 before the reboot" POST /bundle -T v3.tar
+expect_api 409 "POST /install before the reboot" POST /install
+assert_error reboot_pending "POST /install before the reboot"
+grep -q "reboot first" body || fail "reboot_pending does not say 'reboot first': $(cat body)"
+assert_eq staged "$(status_field 'j["state"]')" "state after reboot_pending"
+assert_eq b "$(env_get boot_slot)" "boot_slot after reboot_pending"
+assert_eq "$A_RUNNING" "$(sha "$SLOT_a")" "slot a (running) after reboot_pending"
+pass "an install before the reboot: 409 reboot_pending, the running slot a untouched"
+
+# ---- POST /install {"reboot": true}: v3 into slot a, then reboot ----
+# The device rebooted into slot b: its kernel command line says so.
+echo "quiet sysupgrade.slot=b" >"$WORK/cmdline"
 expect_api 202 "POST /install with reboot" POST /install \
 	-H 'Content-Type: application/json' --data-binary '{"reboot": true, "keep_config": true}'
 wait_end rebooting
@@ -140,6 +152,7 @@ pass "POST /install {\"reboot\": true}: v3 in slot a, boot_slot=a, reboot_comman
 # ---- a failed write: "failed", the bundle kept, the environment unflipped ----
 daemon_stop
 rm -f rebooted
+echo "quiet sysupgrade.slot=a" >"$WORK/cmdline"	# rebooted into v3
 losetup -d "$SLOT_b"
 D_LOOPS=$(echo "$D_LOOPS" | sed "s|$SLOT_b||")
 truncate -s 4M small.img

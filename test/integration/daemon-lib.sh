@@ -101,6 +101,7 @@ mount_staging() {
 # the end. CONF_SERVER/CONF_STAGING add to those sections, CONF_TARGETS
 # replaces the default target (rootfs, ext4, a device never written).
 write_config() {
+	[ -e "$WORK/cmdline" ] || echo "quiet sysupgrade.slot=a" >"$WORK/cmdline"
 	{
 		cat <<EOC
 [device]
@@ -108,6 +109,8 @@ compatible = acme,router-x1
 version = ${CONF_VERSION:-1.0.0}
 keys = $WORK/keys
 fw_env_config = $WORK/fw_env.config
+cmdline = $WORK/cmdline
+booted_slot_arg = sysupgrade.slot
 
 [server]
 listen = 127.0.0.1:$PORT

@@ -28,6 +28,7 @@ printf 'boot_slot=a\nbootcount=3\n' > env.txt
 mkenvimage -s 0x4000 -o env.bin env.txt
 echo "$WORK/env.bin 0x0 0x4000" > fw_env.config
 echo 1.0 > version
+echo "console=ttyS0 sysupgrade.slot=a" > cmdline
 
 cat > su.conf <<EOF
 [device]
@@ -35,6 +36,8 @@ compatible = test,install-cli
 version_file = $WORK/version
 keys = $WORK/keys
 fw_env_config = $WORK/fw_env.config
+cmdline = $WORK/cmdline
+booted_slot_arg = sysupgrade.slot
 
 [target:rootfs]
 type = ext4
@@ -67,6 +70,7 @@ make_images() {
 }
 
 slot=a
+old=a
 version=1
 for comp in none gzip xz zstd; do
 	version=$((version + 1))
@@ -100,6 +104,23 @@ for comp in none gzip xz zstd; do
 	assert_eq tag "$link" "$comp: data/sub/link"
 	echo "$version.0" > version
 	pass "$comp: A/B ext4 slot $new and tar target written, environment flipped"
+
+	# Rebooted into the new slot: the kernel command line says so.
+	if [ "$comp" = zstd ]; then
+		# ...except after the last one: no reboot yet. A second
+		# install must not write the slot that is still running.
+		eval "running=\$LOOP_$old"
+		run_sha=$(sha256sum < "$running")
+		cp env.bin env.before
+		expect_status 1 "install before the reboot" "$SU_DAEMON" -c su.conf --install b.bundle --force
+		err_has "install: reboot_pending: " "install before the reboot"
+		err_has "reboot first" "install before the reboot"
+		cmp env.bin env.before || fail "reboot_pending changed the environment"
+		assert_eq "$run_sha" "$(sha256sum < "$running")" "the running slot after reboot_pending"
+		pass "--install before the reboot -> reboot_pending, running slot $old untouched"
+	fi
+	echo "console=ttyS0 sysupgrade.slot=$new" > cmdline
+	old=$new
 done
 
 # A refused bundle changes nothing: an older version, and a target the

@@ -97,6 +97,8 @@ static void test_every_key(void **state)
 		    "upgrade_available_var = ua\n"
 		    "bootcount_var = bc\n"
 		    "transaction_var = tx\n"
+		    "cmdline = /run/cmdline\n"
+		    "booted_slot_arg = sysupgrade.slot\n"
 		    "[server]\n"
 		    "listen = 0.0.0.0:8443, [::]:8443\n"
 		    "http_listen = 127.0.0.1:8080\n"
@@ -128,6 +130,8 @@ static void test_every_key(void **state)
 	assert_string_equal(c->upgrade_available_var, "ua");
 	assert_string_equal(c->bootcount_var, "bc");
 	assert_string_equal(c->transaction_var, "tx");
+	assert_string_equal(c->cmdline, "/run/cmdline");
+	assert_string_equal(c->booted_slot_arg, "sysupgrade.slot");
 
 	assert_int_equal(c->n_listen, 3);
 	assert_string_equal(c->listen[0].address, "0.0.0.0:8443");
@@ -176,6 +180,8 @@ static void test_defaults(void **state)
 	assert_string_equal(c->upgrade_available_var, "upgrade_available");
 	assert_string_equal(c->bootcount_var, "bootcount");
 	assert_string_equal(c->transaction_var, "sysupgrade_transaction");
+	assert_string_equal(c->cmdline, "/proc/cmdline");
+	assert_null(c->booted_slot_arg);
 	assert_int_equal(c->n_listen, 0);
 	assert_null(c->tls_cert);
 	assert_null(c->tls_key);
@@ -221,6 +227,7 @@ static void test_targets(void **state)
 		    "type = tar\n"
 		    "device = /dev/mmcblk0p4\n"
 		    "in_use = yes\n"
+		    "critical = no\n"
 		    "verify = none\n"
 		    "mkfs = true\n"
 		    "label = DATA\n");
@@ -239,6 +246,7 @@ static void test_targets(void **state)
 	assert_string_equal(t->slot_value[1], "b");
 	assert_true(t->readback);
 	assert_false(t->in_use);
+	assert_true(t->critical);
 	assert_int_equal(t->n_options, 1);
 	assert_string_equal(config_target_option(t, "rename"), "yes");
 	assert_true(config_target_flag(t, "rename", false));
@@ -254,6 +262,7 @@ static void test_targets(void **state)
 	assert_false(config_target_is_ab(t));
 	assert_string_equal(t->device, "/dev/mmcblk0p4");
 	assert_true(t->in_use);
+	assert_false(t->critical);
 	assert_false(t->readback);
 	assert_int_equal(t->n_options, 2);
 	assert_true(config_target_flag(t, "mkfs", false));
@@ -306,6 +315,11 @@ static void test_unknown(void **state)
 	refused("[target:]\ntype = ubi\n", 2, "unknown section [target:]");
 	refused("[device]\ncompatible = x\nthis is not ini\n", 3,
 		"not INI syntax");
+	/* A good key after a bad one must not hide it. */
+	refused("[device]\ncolour = blue\ncompatible = x\nversion = 1\n", 2,
+		"unknown key 'colour' in [device]");
+	refused("[server]\nlistn = :1\n[device]\ncompatible = x\n", 2,
+		"unknown key 'listn' in [server]");
 }
 
 static void test_bad_values(void **state)
@@ -352,6 +366,15 @@ static void test_whole_file_checks(void **state)
 		"[target:t] has device and a/b; pick one");
 	refused("[device]\ncompatible = x\n[target:t]\ntype = ubi\na = x\n"
 		"b = y\n", 0, "[target:t] has slots but no slot_var");
+	refused("[device]\ncompatible = x\n[target:t]\ntype = ubi\na = x\n"
+		"b = x\nslot_var = s\n", 0,
+		"[target:t]: a and b are the same device, x");
+	refused("[device]\ncompatible = x\n[target:t]\ntype = ubi\na = x\n"
+		"b = y\nslot_var = s\nslot_a_value = 1\nslot_b_value = 1\n", 0,
+		"[target:t]: slot_a_value and slot_b_value are both '1'");
+	refused("[device]\ncompatible = x\n[target:t]\ntype = ubi\na = x\n"
+		"b = y\nslot_var = s\nslot_b_value = a\n", 0,
+		"[target:t]: slot_a_value and slot_b_value are both 'a'");
 	refused("[device]\ncompatible = x\n[target:t]\ntype = ubi\n"
 		"device = x\n[target:u]\ntype = ubi\ndevice = y\n"
 		"[target:t]\nverify = none\n", 10, "[target:t] appears twice");

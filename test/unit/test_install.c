@@ -208,7 +208,7 @@ static unsigned char *make_data(size_t len, uint32_t seed)
 
 struct fx {
 	char dir[64];
-	char path[6][128];	/* see the P_* names */
+	char path[7][128];	/* see the P_* names */
 	struct config *cfg;
 	struct bootenv *env;
 	/* The bundle file and the manifest describing it. */
@@ -223,7 +223,7 @@ struct fx {
 	struct install_plan *plan;
 };
 
-enum { P_BUNDLE, P_CONF, P_ENVCFG, P_ENVBIN, P_TMP, P_KEYS };
+enum { P_BUNDLE, P_CONF, P_ENVCFG, P_ENVBIN, P_TMP, P_KEYS, P_CMDLINE };
 
 static const char config_text[] =
 	"[device]\n"
@@ -231,6 +231,8 @@ static const char config_text[] =
 	"version = 1.0\n"
 	"keys = %s\n"
 	"fw_env_config = %s\n"
+	"cmdline = %s\n"
+	"booted_slot_arg = sysupgrade.slot\n"
 	"\n"
 	"[target:rootfs]\n"
 	"type = fake\n"
@@ -265,6 +267,11 @@ static const char config_text[] =
 	"b = /dev/eroot-b\n"
 	"slot_var = boot_slot\n"
 	"\n"
+	"[target:scratch]\n"
+	"type = fake\n"
+	"device = /dev/fake-scratch\n"
+	"critical = no\n"
+	"\n"
 	"[target:sys]\n"
 	"type = ext4\n"
 	"device = /dev/fake-sys\n"
@@ -272,6 +279,10 @@ static const char config_text[] =
 
 static const char default_vars[] =
 	"alt_slot=2\nboot_slot=a\nbootcount=3\nfoo=bar\n";
+
+/* Booted from slot a of rootfs and, by root=, slot b of alt. */
+static const char default_cmdline[] =
+	"console=ttyS0 sysupgrade.slot=a root=/dev/alt-2 quiet\n";
 
 /* A fresh single-copy environment of 16 KiB holding @vars. */
 static void make_env(struct fx *fx, const char *vars)
@@ -330,7 +341,7 @@ static int setup(void **state)
 {
 	static const char *const names[] = {
 		"bundle.bin", "sysupgraded.conf", "fw_env.config", "env.bin",
-		"tmp", "keys",
+		"tmp", "keys", "cmdline",
 	};
 	struct fx *fx = calloc(1, sizeof(*fx));
 	struct su_error err;
@@ -340,12 +351,13 @@ static int setup(void **state)
 	snprintf(fx->dir, sizeof(fx->dir), "%s/su-install.XXXXXX",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	assert_non_null(mkdtemp(fx->dir));
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 7; i++)
 		snprintf(fx->path[i], sizeof(fx->path[i]), "%s/%s", fx->dir,
 			 names[i]);
 	assert_int_equal(mkdir(fx->path[P_KEYS], 0755), 0);
 	snprintf(text, sizeof(text), config_text, fx->path[P_KEYS],
-		 fx->path[P_ENVCFG]);
+		 fx->path[P_ENVCFG], fx->path[P_CMDLINE]);
+	write_file(fx->path[P_CMDLINE], default_cmdline, strlen(default_cmdline));
 	write_file(fx->path[P_CONF], text, strlen(text));
 	if (config_load(fx->path[P_CONF], &fx->cfg, &err))
 		fail_msg("config: %s", err.message);
@@ -555,7 +567,9 @@ static void test_plan_slots(void **state)
 	assert_int_equal(st[2].slot, 0);
 	assert_string_equal(st[2].device, "/dev/alt-1");
 
-	/* And the other way round. */
+	/* And the other way round: the running system says so. */
+	write_file(fx->path[P_CMDLINE], "sysupgrade.slot=\"b\" root=/dev/alt-1",
+		   strlen("sysupgrade.slot=\"b\" root=/dev/alt-1"));
 	make_env(fx, "alt_slot=1\nboot_slot=b\n");
 	open_env(fx);
 	build_ok(fx);
@@ -566,28 +580,84 @@ static void test_plan_slots(void **state)
 	assert_string_equal(st[2].device, "/dev/alt-2");
 }
 
-static void test_plan_bad_slot_var(void **state)
+/* The running slot comes from the system, and without it nothing is
+ * written. */
+static void test_plan_booted_unknown(void **state)
 {
 	struct fx *fx = *state;
 	struct su_error err;
 
 	add_image(fx, "rootfs", "fake", COMPRESSION_NONE, make_data(100, 1), 100);
 
-	make_env(fx, "boot_slot=c\n");
-	open_env(fx);
+	write_file(fx->path[P_CMDLINE], "sysupgrade.slot=c",
+		   strlen("sysupgrade.slot=c"));
 	assert_int_equal(build(fx, &err), SU_ERR_CONFIG);
-	assert_has(err.message, "boot_slot = 'c' names neither slot a ('a') nor slot b ('b')");
+	assert_has(err.message, "target rootfs: cannot tell which slot is running");
+	assert_has(err.message, "sysupgrade.slot=c in ");
+	assert_has(err.message, "names neither slot a ('a') nor slot b ('b')");
+	assert_has(err.message, "no root= in");
 
-	make_env(fx, "foo=bar\n");
-	open_env(fx);
+	write_file(fx->path[P_CMDLINE], "quiet", 5);
 	assert_int_equal(build(fx, &err), SU_ERR_CONFIG);
-	assert_has(err.message, "boot_slot is not set");
+	assert_has(err.message, "has no sysupgrade.slot=");
+
+	/* root= names slot b: write a, whatever the boot variable says. */
+	write_file(fx->path[P_CMDLINE], "root=/dev/fake-b", 16);
+	build_ok(fx);
+	assert_int_equal(fx->plan->steps[0].slot, 0);
+	assert_string_equal(fx->plan->steps[0].device, "/dev/fake-a");
 
 	bootenv_close(fx->env);
 	fx->env = NULL;
 	assert_int_equal(build(fx, &err), SU_ERR_CONFIG);
 	assert_has(err.message, "no boot environment");
 	assert_null(fx->plan);
+}
+
+/* A kernel A/B target follows the root target sharing its slot_var. */
+static void test_plan_slot_group(void **state)
+{
+	struct fx *fx = *state;
+
+	add_image(fx, "eroot", "ext4", COMPRESSION_NONE, make_data(100, 1), 100);
+	write_file(fx->path[P_CMDLINE], "root=/dev/fake-b", 16);
+	build_ok(fx);
+	/* eroot shares boot_slot with rootfs, whose b is running. */
+	assert_int_equal(fx->plan->steps[0].slot, 0);
+	assert_string_equal(fx->plan->steps[0].device, "/dev/eroot-a");
+}
+
+/*
+ * Install, no reboot, install again: the second must not write the
+ * slot that is running (the boot variable already names the new one).
+ */
+static void test_second_install_refused(void **state)
+{
+	struct fx *fx = *state;
+	struct su_error err;
+
+	add_image(fx, "rootfs", "fake", COMPRESSION_NONE, make_data(100, 1), 100);
+	build_ok(fx);
+	if (install_run(fx->plan, fx->env, NULL, NULL, &err))
+		fail_msg("%s", err.message);
+	assert_env(fx, "boot_slot", "b");
+	assert_env(fx, "upgrade_available", "1");
+	open_env(fx);
+	if (build(fx, &err) != SU_ERR_REBOOT_PENDING)
+		fail_msg("not refused: %s", err.message);
+	assert_string_equal(su_err_name(err.code), "reboot_pending");
+	assert_has(err.message, "reboot first");
+	assert_null(fx->plan);
+	/* Rebooted into b: now a is the one to write. */
+	write_file(fx->path[P_CMDLINE], "sysupgrade.slot=b", 17);
+	build_ok(fx);
+	assert_string_equal(fx->plan->steps[0].device, "/dev/fake-a");
+	/* A single-slot target is not an A/B install: still allowed. */
+	write_file(fx->path[P_CMDLINE], "sysupgrade.slot=a", 17);
+	fx->m.n_images = 0;
+	fx->end = 1000;
+	add_image(fx, "kernel", "fake", COMPRESSION_NONE, make_data(100, 2), 100);
+	build_ok(fx);
 }
 
 /* ---- a good run ---- */
@@ -765,6 +835,26 @@ static void test_tampered_gzip(void **state)
 static void test_tampered_zstd(void **state)
 {
 	tampered(state, COMPRESSION_ZSTD);
+}
+
+/* A single-slot target is written under the transaction marker too,
+ * unless it is marked critical = no. */
+static void test_single_slot_marker(void **state)
+{
+	struct fx *fx = *state;
+	struct su_error err;
+
+	add_image(fx, "kernel", "fake", COMPRESSION_NONE, make_data(100, 1), 100);
+	assert_true(install_needs_bootenv(fx->cfg, &fx->m));
+	fx->m.n_images = 0;
+	add_image(fx, "scratch", "fake", COMPRESSION_NONE, make_data(100, 1), 100);
+	assert_false(install_needs_bootenv(fx->cfg, &fx->m));
+	/* No environment configured: nothing to mark. */
+	unlink(fx->path[P_ENVCFG]);
+	fx->m.n_images = 0;
+	add_image(fx, "kernel", "fake", COMPRESSION_NONE, make_data(100, 1), 100);
+	assert_false(install_needs_bootenv(fx->cfg, &fx->m));
+	(void)err;
 }
 
 /* A marker left by an earlier, interrupted install is put back. */
@@ -1093,7 +1183,9 @@ int main(void)
 		T(test_plan_type_mismatch),
 		T(test_plan_no_backend),
 		T(test_plan_slots),
-		T(test_plan_bad_slot_var),
+		T(test_plan_booted_unknown),
+		T(test_plan_slot_group),
+		T(test_second_install_refused),
 		T(test_run_none),
 		T(test_run_gzip),
 		T(test_run_xz),
@@ -1101,6 +1193,7 @@ int main(void)
 		T(test_run_ab),
 		T(test_run_wrong_compression),
 		T(test_tampered_none),
+		T(test_single_slot_marker),
 		T(test_tampered_last_none),
 		T(test_tampered_last_zstd),
 		T(test_tampered_gzip),

@@ -74,6 +74,7 @@ compatible = acme,vm
 version = 1.0
 keys = /etc/su/keys
 fw_env_config = /etc/su/fw_env.config
+booted_slot_arg = sysupgrade.slot
 
 [server]
 listen = 127.0.0.1:8443
@@ -158,7 +159,7 @@ vm_initramfs guest.gz guest.sh --bin "$SU_DAEMON" --bin "$(command -v curl)" \
 	--file keys/test.pub.pem:/etc/su/keys/test.pub.pem \
 	--file tls/cert.pem:/etc/su/tls/cert.pem --file tls/key.pem:/etc/su/tls/key.pem \
 	--file v2.bundle:/v2.bundle
-vm_run guest.log guest.gz --disk disk.img --timeout 120 ||
+vm_run guest.log guest.gz --disk disk.img --timeout 120 --append sysupgrade.slot=a ||
 	vm_fail "the hash-on-write scenario failed; see above"
 grep -q '^ok: the retry installs' guest.log || vm_fail "no retry in the log"
 vm_pass "a payload changed in staging is caught while writing; nothing is committed; the retry works"
