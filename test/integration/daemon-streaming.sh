@@ -144,14 +144,16 @@ esac
 pass "the upload that was held meanwhile is staged"
 
 # ---- a staged close does not stall the listener ----
-# Ten clients in turn each get 413 while they stream slowly and never
-# read (so each close lingers its full time); meanwhile GET /status is
-# timed on its own connections.
+# Ten clients in turn each get 400 bad_signature mid-body while they
+# stream slowly and never read (so each close lingers its full time);
+# meanwhile GET /status is timed on its own connections.
+make_big_bad big.tar 32
 python3 - "$PORT" "$TOKEN" <<'EOP' >stall.out 2>&1 || fail "stall: $(cat stall.out)"
 import socket, ssl, sys, threading, time
 port, token = int(sys.argv[1]), sys.argv[2]
 ctx = ssl.create_default_context(cafile="server.pem")
 done = threading.Event()
+big = open("big.tar", "rb").read(1 << 20) + bytes(32 << 20)
 
 def slow_refused():
 	for _ in range(10):
@@ -159,11 +161,12 @@ def slow_refused():
 				    server_hostname="127.0.0.1")
 		s.sendall(("POST /api/v1/bundle HTTP/1.1\r\nHost: x\r\n"
 			   "Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n"
-			   % (token, 50 << 20)).encode())
-		end = time.time() + 0.8
+			   % (token, len(big))).encode())
+		end, off = time.time() + 0.8, 0
 		try:
 			while time.time() < end:
-				s.send(b"\0" * 16384)
+				s.send(big[off:off + 16384])
+				off += 16384
 				time.sleep(0.02)
 		except OSError:
 			pass
@@ -174,9 +177,9 @@ t = threading.Thread(target=slow_refused)
 t.start()
 worst, n = 0.0, 0
 while not done.is_set():
+	t0 = time.time()
 	s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
 			    server_hostname="127.0.0.1")
-	t0 = time.time()
 	s.sendall(("GET /api/v1/status HTTP/1.1\r\nHost: x\r\n"
 		   "Authorization: Bearer %s\r\nConnection: close\r\n\r\n" % token).encode())
 	line = s.recv(4096).split(b"\r\n", 1)[0]
