@@ -14,6 +14,7 @@
 #include "install_worker.h"
 #include "log.h"
 #include "reply.h"
+#include "server.h"
 #include "staging.h"
 #include "state.h"
 #include "upload.h"
@@ -269,6 +270,42 @@ static bool too_long(struct MHD_Connection *c)
 	return v && strtoull(v, NULL, 10) > API_BODY_MAX;
 }
 
+static bool in_api(const char *url)
+{
+	return !strncmp(url, "/api/", 5);
+}
+
+/* 401 or 429 unless @m (NULL: no such route or method) is open, or
+ * the request is authorized: MHD_YES to go on. Anonymous clients learn
+ * nothing of the routes, so this comes before 404 and 405. */
+static bool authorized(struct listener *l, struct MHD_Connection *c,
+		       const char *url, const char *method,
+		       const struct method *m, enum MHD_Result *ret)
+{
+	unsigned retry = 0;
+	const char *why;
+	char peer[64];
+
+	if (m && m->open && l->d->cfg->info_public)
+		return true;
+	switch (auth_check(c, l->tls, &retry, &why)) {
+	case AUTH_OK:
+		return true;
+	case AUTH_DENIED:
+		auth_peer(c, peer, sizeof(peer));
+		log_notice("401 %s %s from %s: %s", method, url, peer, why);
+		*ret = reply_unauthorized(c, l->tls);
+		return false;
+	case AUTH_THROTTLED:
+		auth_peer(c, peer, sizeof(peer));
+		log_notice("429 %s %s from %s: throttled for %u s more",
+			   method, url, peer, retry);
+		*ret = reply_throttled(c, l->tls, retry);
+		return false;
+	}
+	return false;
+}
+
 /* The request's first call: headers are in, no body yet. */
 static enum MHD_Result first_call(struct listener *l, struct MHD_Connection *c,
 				  const char *url, const char *method,
@@ -276,27 +313,20 @@ static enum MHD_Result first_call(struct listener *l, struct MHD_Connection *c,
 {
 	const struct route *rt = find_route(url);
 	struct upload_query q;
-	unsigned retry = 0;
+	struct su_error err;
+	enum MHD_Result ret = MHD_NO;
 
-	if (!rt && strncmp(url, "/api/", 5) &&
-	    (!strcmp(method, "GET") || !strcmp(method, "HEAD")))
+	if (!in_api(url) && (!strcmp(method, "GET") || !strcmp(method, "HEAD")))
 		return r->done = true, www_serve(c, l->d->cfg->www_dir, url);
+	if (!in_api(url))
+		return r->done = true, reply_no_route(c, l->tls, url);
+	r->m = rt ? find_method(rt, method) : NULL;
+	if (!authorized(l, c, url, method, r->m, &ret))
+		return r->done = true, ret;
 	if (!rt)
-		return r->done = true, reply_not_found(c, url);
-	r->m = find_method(rt, method);
+		return r->done = true, reply_no_route(c, l->tls, url);
 	if (!r->m)
-		return r->done = true, reply_bad_method(c, rt->allow);
-	if (!(r->m->open && l->d->cfg->info_public)) {
-		switch (auth_check(c, l->tls, &retry)) {
-		case AUTH_OK:
-			break;
-		case AUTH_DENIED:
-			log_info("unauthorized %s %s", method, url);
-			return r->done = true, reply_unauthorized(c);
-		case AUTH_THROTTLED:
-			return r->done = true, reply_throttled(c, retry);
-		}
-	}
+		return r->done = true, reply_bad_method(c, l->tls, rt->allow);
 	switch (r->m->body) {
 	case BODY_NONE:
 		r->done = true;
@@ -305,9 +335,9 @@ static enum MHD_Result first_call(struct listener *l, struct MHD_Connection *c,
 		if (!too_long(c))
 			return MHD_YES;
 		r->done = true;
-		return reply_errorf(c, MHD_HTTP_CONTENT_TOO_LARGE, SU_ERR_TOO_LARGE,
-				    "request bodies are limited to %d bytes",
-				    API_BODY_MAX);
+		su_error_set(&err, SU_ERR_TOO_LARGE,
+			     "request bodies are limited to %d bytes", API_BODY_MAX);
+		return reply_refuse(c, l->tls, &err);
 	case BODY_UPLOAD:
 		break;
 	}
@@ -363,6 +393,7 @@ enum MHD_Result api_handler(void *cls, struct MHD_Connection *c,
 		if (!r)
 			return MHD_NO;
 		*con_cls = r;
+		server_request_begins(c);
 		return first_call(l, c, url, method, r);
 	}
 	if (*upload_data_size) {
@@ -386,8 +417,8 @@ void api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct request *r = *con_cls;
 
 	(void)cls;
-	(void)c;
 	(void)toe;
+	server_request_ends(c);
 	if (!r)
 		return;
 	upload_free(r->upload);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Bearer tokens, client certificates and the failure throttle. */
+#include <arpa/inet.h>
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -76,32 +78,39 @@ static bool token_ok(const char *token)
 	return match;
 }
 
-static bool bearer_ok(struct MHD_Connection *c)
+/* Why a request is not authorized; NULL when it is. The reasons name
+ * what was missing or wrong, never the token. */
+static const char *bearer_refusal(struct MHD_Connection *c)
 {
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						    MHD_HTTP_HEADER_AUTHORIZATION);
 
-	if (!h || strncasecmp(h, "Bearer ", 7))
-		return false;
+	if (!h)
+		return "no Authorization header";
+	if (strncasecmp(h, "Bearer ", 7))
+		return "the Authorization header is not a Bearer token";
 	h += 7;
 	while (*h == ' ')
 		h++;
-	return *h && token_ok(h);
+	if (!*h)
+		return "the Bearer token is empty";
+	return token_ok(h) ? NULL : "the bearer token matches no token_sha256";
 }
 
-static bool cert_ok(struct MHD_Connection *c)
+static const char *cert_refusal(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	unsigned status = 0;
 
 	if (!ci || !ci->tls_session)
-		return false;
+		return "no TLS session";
 	if (!gnutls_certificate_get_peers(ci->tls_session, &(unsigned){ 0 }))
-		return false;
-	if (gnutls_certificate_verify_peers2(ci->tls_session, &status) < 0)
-		return false;
-	return status == 0;
+		return "no client certificate";
+	if (gnutls_certificate_verify_peers2(ci->tls_session, &status) < 0 ||
+	    status)
+		return "the client certificate does not verify against client_ca";
+	return NULL;
 }
 
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr *b)
@@ -156,8 +165,35 @@ static const struct sockaddr *client_addr(struct MHD_Connection *c)
 	return a;
 }
 
+void auth_peer(struct MHD_Connection *c, char *buf, size_t size)
+{
+	const struct sockaddr *a = client_addr(c);
+	const void *in = NULL;
+
+	if (a && a->sa_family == AF_INET)
+		in = &((const struct sockaddr_in *)a)->sin_addr;
+	else if (a && a->sa_family == AF_INET6)
+		in = &((const struct sockaddr_in6 *)a)->sin6_addr;
+	if (!in || !inet_ntop(a->sa_family, in, buf, (socklen_t)size))
+		snprintf(buf, size, "an unknown address");
+}
+
+/* A token that does not match says more than a missing certificate. */
+static const char *refusal(struct MHD_Connection *c, bool tls)
+{
+	const char *bearer = bearer_refusal(c);
+	const char *cert;
+
+	if (!bearer || !tls)
+		return bearer;
+	cert = cert_refusal(c);
+	if (!cert)
+		return NULL;
+	return strcmp(cert, "no client certificate") ? cert : bearer;
+}
+
 enum auth_result auth_check(struct MHD_Connection *c, bool tls,
-			    unsigned *retry_after)
+			    unsigned *retry_after, const char **why)
 {
 	const struct sockaddr *addr = client_addr(c);
 	time_t now = time(NULL);
@@ -165,6 +201,7 @@ enum auth_result auth_check(struct MHD_Connection *c, bool tls,
 	struct failure *f;
 	bool ok;
 
+	*why = NULL;
 	pthread_mutex_lock(&au.lock);
 	f = addr ? slot_of(addr, false) : NULL;
 	if (f && now - f->first >= AUTH_WINDOW)
@@ -177,7 +214,8 @@ enum auth_result auth_check(struct MHD_Connection *c, bool tls,
 	if (r)
 		return r;
 
-	ok = bearer_ok(c) || (tls && cert_ok(c));
+	*why = refusal(c, tls);
+	ok = !*why;
 
 	pthread_mutex_lock(&au.lock);
 	f = addr ? slot_of(addr, !ok) : NULL;

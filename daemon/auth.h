@@ -30,7 +30,12 @@ enum auth_result {
 	AUTH_THROTTLED,		/* answer 429; *retry_after set */
 };
 
+/* On AUTH_DENIED, *@why says what was missing or wrong (a static
+ * string, never the token); NULL otherwise. */
 enum auth_result auth_check(struct MHD_Connection *c, bool tls,
-			    unsigned *retry_after);
+			    unsigned *retry_after, const char **why);
+
+/* The client's address as text, for the log. */
+void auth_peer(struct MHD_Connection *c, char *buf, size_t size);
 
 #endif

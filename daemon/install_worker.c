@@ -170,7 +170,7 @@ static enum su_err plan(struct job *j, struct su_error *err)
 
 	pthread_mutex_lock(&d->lock);
 	if (!d->staged) {
-		rc = su_error_set(err, SU_ERR_BUSY,
+		rc = su_error_set(err, SU_ERR_NOTHING_STAGED,
 				  "nothing is staged; upload a bundle first");
 		goto out;
 	}

@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* JSON answers, error statuses and the mid-body early answer. */
 #include <errno.h>
+#include <fcntl.h>
 #include <gnutls/gnutls.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "reply.h"
@@ -16,6 +21,9 @@
 #define EARLY_WRITE_MS	2000	/* give up on a client that reads nothing */
 #define LINGER_MS	500	/* time for the client to read the answer */
 #define LINGER_MAX	(8 << 20)	/* bytes discarded meanwhile, at most */
+#define LINGER_THREADS	16	/* drains running off the event thread, at most */
+
+static atomic_int lingering;
 
 unsigned reply_status(enum su_err code)
 {
@@ -108,15 +116,6 @@ char *reply_error_body(enum su_err code, const char *message)
 	return error_body(su_err_name(code), message);
 }
 
-enum MHD_Result reply_not_found(struct MHD_Connection *c, const char *url)
-{
-	char msg[200];
-
-	snprintf(msg, sizeof(msg), "no such API path: %.120s", url);
-	return queue(c, MHD_HTTP_NOT_FOUND, error_body("not_found", msg),
-		     NULL, NULL);
-}
-
 enum MHD_Result reply_error(struct MHD_Connection *c, const struct su_error *e)
 {
 	return queue(c, reply_status(e->code),
@@ -133,38 +132,6 @@ enum MHD_Result reply_errorf(struct MHD_Connection *c, unsigned status,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	return queue(c, status, reply_error_body(code, msg), NULL, NULL);
-}
-
-enum MHD_Result reply_unauthorized(struct MHD_Connection *c)
-{
-	return queue(c, MHD_HTTP_UNAUTHORIZED,
-		     reply_error_body(SU_ERR_UNAUTHORIZED,
-				      "this request needs a valid bearer token or client certificate"),
-		     MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-		     "Bearer realm=\"sysupgraded\"");
-}
-
-enum MHD_Result reply_throttled(struct MHD_Connection *c, unsigned retry_after)
-{
-	char msg[160], secs[16];
-
-	snprintf(msg, sizeof(msg),
-		 "too many failed authorizations from this address; retry in %u s",
-		 retry_after);
-	snprintf(secs, sizeof(secs), "%u", retry_after);
-	return queue(c, MHD_HTTP_TOO_MANY_REQUESTS,
-		     reply_error_body(SU_ERR_UNAUTHORIZED, msg),
-		     MHD_HTTP_HEADER_RETRY_AFTER, secs);
-}
-
-enum MHD_Result reply_bad_method(struct MHD_Connection *c, const char *allow)
-{
-	char msg[120];
-
-	snprintf(msg, sizeof(msg), "this path allows only %s", allow);
-	return queue(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-		     error_body("method_not_allowed", msg),
-		     MHD_HTTP_HEADER_ALLOW, allow);
 }
 
 static const char *reason(unsigned status)
@@ -191,20 +158,15 @@ static bool wait_writable(int fd, long long deadline)
 	return left > 0 && poll(&p, 1, (int)left) > 0;
 }
 
-/*
- * The answer is out. Closing now, with the client's body still arriving,
- * would make the kernel reset the connection, and a reset can destroy
- * the answer before the client reads it. So: FIN, then discard what is
- * already in flight until the client, having read the answer, closes —
- * briefly and boundedly, never reading the rest of a large body.
- */
-static void linger(int fd)
+/* Discard what the client still sends, until it closes (having read the
+ * answer), briefly and boundedly, never reading the rest of a large
+ * body. */
+static void drain(int fd)
 {
 	long long deadline = now_ms() + LINGER_MS;
 	size_t total = 0;
 	char buf[16384];
 
-	shutdown(fd, SHUT_WR);
 	while (total < LINGER_MAX) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		long long left = deadline - now_ms();
@@ -218,6 +180,60 @@ static void linger(int fd)
 		if (n > 0)
 			total += (size_t)n;
 	}
+}
+
+static void *drain_thread(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+
+	drain(fd);
+	close(fd);
+	atomic_fetch_sub(&lingering, 1);
+	return NULL;
+}
+
+/* A second descriptor of the socket keeps it open after MHD closes its
+ * own, so the drain runs on a thread of its own. */
+static bool drain_elsewhere(int fd)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int dup_fd;
+	bool ok;
+
+	if (atomic_fetch_add(&lingering, 1) >= LINGER_THREADS) {
+		atomic_fetch_sub(&lingering, 1);
+		return false;
+	}
+	dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dup_fd < 0) {
+		atomic_fetch_sub(&lingering, 1);
+		return false;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	ok = !pthread_create(&t, &attr, drain_thread, (void *)(intptr_t)dup_fd);
+	pthread_attr_destroy(&attr);
+	if (!ok) {
+		close(dup_fd);
+		atomic_fetch_sub(&lingering, 1);
+	}
+	return ok;
+}
+
+/*
+ * The answer is out. Closing now, with the client's body still arriving,
+ * would make the kernel reset the connection, and a reset can destroy
+ * the answer before the client reads it. So: FIN, then drain. The drain
+ * (up to LINGER_MS) runs off the event thread, which serves every other
+ * connection of the listener; only with LINGER_THREADS drains already
+ * running does it run here.
+ */
+static void linger(int fd)
+{
+	shutdown(fd, SHUT_WR);
+	if (!drain_elsewhere(fd))
+		drain(fd);
 }
 
 static bool send_all(struct MHD_Connection *c, bool tls, const char *buf,
@@ -257,22 +273,26 @@ static bool send_all(struct MHD_Connection *c, bool tls, const char *buf,
 	return true;
 }
 
-enum MHD_Result reply_early(struct MHD_Connection *c, bool tls,
-			    const struct su_error *e)
+/* Write @status with @body (taken) and one optional header straight to
+ * the connection, then the staged close; MHD_NO for MHD to drop it. */
+static enum MHD_Result write_early(struct MHD_Connection *c, bool tls,
+				   unsigned status, char *body,
+				   const char *hname, const char *hvalue)
 {
-	unsigned status = reply_status(e->code);
-	char *body = reply_error_body(e->code, e->message);
+	char extra[256] = "";
 	char *msg = NULL;
 	int len;
 
 	if (!body)
 		return MHD_NO;
+	if (hname)
+		snprintf(extra, sizeof(extra), "%s: %s\r\n", hname, hvalue);
 	len = asprintf(&msg, "HTTP/1.1 %u %s\r\n"
 		       "Content-Type: application/json\r\n"
-		       "Cache-Control: no-store\r\n"
+		       "Cache-Control: no-store\r\n%s"
 		       "Content-Length: %zu\r\n"
 		       "Connection: close\r\n\r\n%s",
-		       status, reason(status), strlen(body), body);
+		       status, reason(status), extra, strlen(body), body);
 	free(body);
 	if (len < 0)
 		return MHD_NO;
@@ -280,4 +300,93 @@ enum MHD_Result reply_early(struct MHD_Connection *c, bool tls,
 		log_info("early answer %u could not be sent", status);
 	free(msg);
 	return MHD_NO;
+}
+
+/* A request whose headers announce a body the handler will not read. */
+static bool has_body(struct MHD_Connection *c)
+{
+	const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						      MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		return true;
+	return len && strspn(len, "0") != strlen(len);
+}
+
+static enum MHD_Result refuse(struct MHD_Connection *c, bool tls,
+			      unsigned status, char *body,
+			      const char *hname, const char *hvalue)
+{
+	if (has_body(c))
+		return write_early(c, tls, status, body, hname, hvalue);
+	return queue(c, status, body, hname, hvalue);
+}
+
+enum MHD_Result reply_refuse(struct MHD_Connection *c, bool tls,
+			     const struct su_error *e)
+{
+	return refuse(c, tls, reply_status(e->code),
+		      reply_error_body(e->code, e->message), NULL, NULL);
+}
+
+enum MHD_Result reply_unauthorized(struct MHD_Connection *c, bool tls)
+{
+	return refuse(c, tls, MHD_HTTP_UNAUTHORIZED,
+		      reply_error_body(SU_ERR_UNAUTHORIZED,
+				       "this request needs a valid bearer token or client certificate"),
+		      MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		      "Bearer realm=\"sysupgraded\"");
+}
+
+enum MHD_Result reply_throttled(struct MHD_Connection *c, bool tls,
+				unsigned retry_after)
+{
+	char msg[160], secs[16];
+
+	snprintf(msg, sizeof(msg),
+		 "too many failed authorizations from this address; retry in %u s",
+		 retry_after);
+	snprintf(secs, sizeof(secs), "%u", retry_after);
+	return refuse(c, tls, MHD_HTTP_TOO_MANY_REQUESTS,
+		      reply_error_body(SU_ERR_UNAUTHORIZED, msg),
+		      MHD_HTTP_HEADER_RETRY_AFTER, secs);
+}
+
+static char *not_found_body(const char *url)
+{
+	char msg[200];
+
+	snprintf(msg, sizeof(msg), "no such API path: %.120s", url);
+	return error_body("not_found", msg);
+}
+
+enum MHD_Result reply_not_found(struct MHD_Connection *c, const char *url)
+{
+	return queue(c, MHD_HTTP_NOT_FOUND, not_found_body(url), NULL, NULL);
+}
+
+enum MHD_Result reply_no_route(struct MHD_Connection *c, bool tls,
+			       const char *url)
+{
+	return refuse(c, tls, MHD_HTTP_NOT_FOUND, not_found_body(url),
+		      NULL, NULL);
+}
+
+enum MHD_Result reply_bad_method(struct MHD_Connection *c, bool tls,
+				 const char *allow)
+{
+	char msg[120];
+
+	snprintf(msg, sizeof(msg), "this path allows only %s", allow);
+	return refuse(c, tls, MHD_HTTP_METHOD_NOT_ALLOWED,
+		      error_body("method_not_allowed", msg),
+		      MHD_HTTP_HEADER_ALLOW, allow);
+}
+
+enum MHD_Result reply_early(struct MHD_Connection *c, bool tls,
+			    const struct su_error *e)
+{
+	return write_early(c, tls, reply_status(e->code),
+			   reply_error_body(e->code, e->message), NULL, NULL);
 }

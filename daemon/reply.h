@@ -28,20 +28,38 @@ enum MHD_Result reply_error(struct MHD_Connection *c, const struct su_error *e);
 enum MHD_Result reply_errorf(struct MHD_Connection *c, unsigned status,
 			     enum su_err code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/*
+ * Refusals on a request's first call, before its body. A request that
+ * announces a body (Content-Length above 0, or Transfer-Encoding) gets
+ * them as reply_early() writes them: a client that streams without
+ * Expect: 100-continue would otherwise lose the answer to the reset of
+ * a close with its body unread. Any other request gets them queued.
+ */
+/* The error @e with reply_status(e->code). */
+enum MHD_Result reply_refuse(struct MHD_Connection *c, bool tls,
+			     const struct su_error *e);
 /* 401 with WWW-Authenticate, or 429 with Retry-After. */
-enum MHD_Result reply_unauthorized(struct MHD_Connection *c);
-enum MHD_Result reply_throttled(struct MHD_Connection *c, unsigned retry_after);
-/* 404 {"error": "not_found"}. */
+enum MHD_Result reply_unauthorized(struct MHD_Connection *c, bool tls);
+enum MHD_Result reply_throttled(struct MHD_Connection *c, bool tls,
+				unsigned retry_after);
+/* 404 {"error": "not_found"}: reply_not_found() always queued (the web
+ * UI's GET), reply_no_route() as a refusal. */
 enum MHD_Result reply_not_found(struct MHD_Connection *c, const char *url);
+enum MHD_Result reply_no_route(struct MHD_Connection *c, bool tls,
+			       const char *url);
 /* 405 {"error": "method_not_allowed"} with Allow: @allow. */
-enum MHD_Result reply_bad_method(struct MHD_Connection *c, const char *allow);
+enum MHD_Result reply_bad_method(struct MHD_Connection *c, bool tls,
+				 const char *allow);
 
 /*
  * Mid-body refusal. MHD 0.9.75 refuses MHD_queue_response once the body
  * has started, so write one complete HTTP/1.1 response with
  * Connection: close straight to the socket (through the TLS session when
  * @tls) and return MHD_NO, which makes MHD close the connection without
- * reading the rest of the body.
+ * reading the rest of the body. Before that close: a FIN, and a short
+ * bounded drain of what the client still sends (on a thread of its own,
+ * so the listener's event thread goes on serving), since a close with
+ * unread data resets the connection and can destroy the answer.
  */
 enum MHD_Result reply_early(struct MHD_Connection *c, bool tls,
 			    const struct su_error *e);

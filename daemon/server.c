@@ -2,10 +2,13 @@
 /* Starting and stopping the MHD daemons. */
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include "api.h"
 #include "log.h"
@@ -14,12 +17,176 @@
 #define TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define PEM_MAX		(1 << 20)
 #define CONN_MEMORY	(64 * 1024)	/* per connection: headers + body buffer */
+#define HEADER_DEADLINE_MS	5000	/* to send a complete request header */
+#define WATCH_PERIOD_MS		250	/* how often the deadline is checked */
+
+/*
+ * A connection between requests: from its accept, or from the end of
+ * its previous request, until the access handler's first call (all
+ * headers in). MHD's connection_timeout restarts with every byte, so a
+ * client trickling a header a byte at a time would hold its connection
+ * for ever; the watch thread shuts down the socket of one that is
+ * still without a complete header after HEADER_DEADLINE_MS, and MHD
+ * then closes it as closed by the client.
+ */
+struct waiting {
+	int fd;
+	long long since;	/* 0: in a request */
+	bool shut;
+	struct waiting *prev, *next;
+};
 
 static struct {
 	struct listener *l;
 	size_t n;
 	char *cert, *key, *ca;	/* PEM text: MHD keeps pointers to them */
-} srv;
+	pthread_t watch;
+	bool watching, stop;
+	pthread_mutex_t lock;	/* of the list, stop */
+	pthread_cond_t cond;
+	struct waiting *head;
+} srv = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* MHD calls this on its event thread, and NOTIFY_CLOSED before it
+ * closes the socket: under srv.lock, the watch thread never shuts down
+ * a descriptor that has been closed and reused. */
+static void notify_connection(void *cls, struct MHD_Connection *c,
+			      void **socket_context,
+			      enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct waiting *w = *socket_context;
+
+	(void)cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		w = calloc(1, sizeof(*w));
+		if (!w || !ci) {
+			free(w);
+			return;	/* not watched: connection_timeout still holds */
+		}
+		w->fd = ci->connect_fd;
+		w->since = now_ms();
+		pthread_mutex_lock(&srv.lock);
+		w->next = srv.head;
+		if (srv.head)
+			srv.head->prev = w;
+		srv.head = w;
+		pthread_mutex_unlock(&srv.lock);
+		*socket_context = w;
+		return;
+	}
+	if (!w)
+		return;
+	pthread_mutex_lock(&srv.lock);
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		srv.head = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	pthread_mutex_unlock(&srv.lock);
+	free(w);
+	*socket_context = NULL;
+}
+
+static struct waiting *waiting_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+void server_request_begins(struct MHD_Connection *c)
+{
+	struct waiting *w = waiting_of(c);
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&srv.lock);
+	w->since = 0;
+	pthread_mutex_unlock(&srv.lock);
+}
+
+void server_request_ends(struct MHD_Connection *c)
+{
+	struct waiting *w = waiting_of(c);
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&srv.lock);
+	w->since = now_ms();
+	pthread_mutex_unlock(&srv.lock);
+}
+
+static void shut_late(long long now)
+{
+	for (struct waiting *w = srv.head; w; w = w->next) {
+		if (!w->since || w->shut || now - w->since < HEADER_DEADLINE_MS)
+			continue;
+		w->shut = true;
+		shutdown(w->fd, SHUT_RDWR);
+		log_info("http: closed a connection without a complete request header after %d ms",
+			 HEADER_DEADLINE_MS);
+	}
+}
+
+static void *watch(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	pthread_mutex_lock(&srv.lock);
+	while (!srv.stop) {
+		shut_late(now_ms());
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += WATCH_PERIOD_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&srv.cond, &srv.lock, &ts);
+	}
+	pthread_mutex_unlock(&srv.lock);
+	return NULL;
+}
+
+static enum su_err watch_start(struct su_error *err)
+{
+	int rc;
+
+	srv.stop = false;
+	rc = pthread_create(&srv.watch, NULL, watch, NULL);
+	if (rc) {
+		errno = rc;
+		return su_error_set(err, SU_ERR_INTERNAL,
+				    "start the header-deadline thread: %m");
+	}
+	srv.watching = true;
+	return SU_OK;
+}
+
+static void watch_stop(void)
+{
+	if (!srv.watching)
+		return;
+	pthread_mutex_lock(&srv.lock);
+	srv.stop = true;
+	pthread_cond_signal(&srv.cond);
+	pthread_mutex_unlock(&srv.lock);
+	pthread_join(srv.watch, NULL);
+	srv.watching = false;
+}
 
 static enum su_err read_pem(const char *path, char **out, struct su_error *err)
 {
@@ -105,7 +272,8 @@ static enum su_err start_one(struct daemon *d, struct listener *l,
 	struct MHD_OptionItem o[16];
 	struct addrinfo *ai;
 	size_t n = 0;
-	unsigned per_ip = cfg->max_connections / 2 ?: 1;
+	/* below half: two addresses cannot take every connection */
+	unsigned per_ip = (cfg->max_connections - 1) / 2 ?: 1;
 
 	if (parse_address(cl->address, &ai, err))
 		return err->code;
@@ -121,6 +289,7 @@ static enum su_err start_one(struct daemon *d, struct listener *l,
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY, NULL);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, api_completed, l);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, notify_connection, NULL);
 	if (cl->tls) {
 		flags |= MHD_USE_TLS;
 		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, srv.cert);
@@ -196,6 +365,8 @@ enum su_err server_start(struct daemon *d, struct su_error *err)
 		su_error_set(err, SU_ERR_NOMEM, "listeners: %m");
 		goto fail;
 	}
+	if (watch_start(err))
+		goto fail;
 	for (srv.n = 0; srv.n < cfg->n_listen; srv.n++)
 		if (start_one(d, &srv.l[srv.n], &cfg->listen[srv.n], err))
 			goto fail;
@@ -210,6 +381,7 @@ void server_stop(void)
 	for (size_t i = 0; i < srv.n; i++)
 		if (srv.l[i].mhd)
 			MHD_stop_daemon(srv.l[i].mhd);
+	watch_stop();	/* after the daemons: their connections are gone */
 	free(srv.l);
 	srv.l = NULL;
 	srv.n = 0;

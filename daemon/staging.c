@@ -174,8 +174,10 @@ enum su_err staging_upload_write(struct staging_upload *up, const void *buf,
 {
 	const char *p = buf;
 
+	/* the bundle size limit, as for a Content-Length above it; a full
+	 * tmpfs below the limit is no_space */
 	if (up->bytes + len > up->limit)
-		return su_error_set(err, SU_ERR_NO_SPACE,
+		return su_error_set(err, SU_ERR_TOO_LARGE,
 				    "the bundle is larger than the staging limit of %" PRIu64 " bytes",
 				    up->limit);
 	while (len) {

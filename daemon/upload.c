@@ -202,10 +202,14 @@ enum MHD_Result upload_begin(struct MHD_Connection *c, struct daemon *d,
 	bool known;
 
 	*out = NULL;
-	if (!state_begin(ST_RECEIVING, &was))
-		return reply_errorf(c, MHD_HTTP_CONFLICT, SU_ERR_BUSY,
-				    "the daemon is %s; one upload or install at a time",
-				    state_name(was));
+	if (!state_begin(ST_RECEIVING, &was)) {
+		struct su_error busy;
+
+		su_error_set(&busy, SU_ERR_BUSY,
+			     "the daemon is %s; one upload or install at a time",
+			     state_name(was));
+		return reply_refuse(c, tls, &busy);
+	}
 	u = calloc(1, sizeof(*u));
 	if (!u) {
 		state_set(was);
@@ -226,9 +230,10 @@ enum MHD_Result upload_begin(struct MHD_Connection *c, struct daemon *d,
 	else
 		open_upload(u, c);
 	if (u->err.code) {
-		enum MHD_Result ret = reply_error(c, &u->err);
+		enum MHD_Result ret;
 
 		fail_upload(u);
+		ret = reply_refuse(c, tls, &u->err);
 		upload_free(u);
 		return ret;
 	}

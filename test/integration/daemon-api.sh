@@ -55,6 +55,13 @@ no_token POST /reboot
 expect_api 200 "a good token after 3 failures" GET /status
 pass "401 + WWW-Authenticate on every path but /info"
 
+# anonymous clients learn nothing of the routes: 401 before 404 and 405
+no_token GET /nope
+no_token DELETE /info
+no_token GET /bundle/x
+expect_api 200 "a good token after 3 failures" GET /status
+pass "401 before 404 and 405 for anonymous clients"
+
 expect_api 404 "unknown path" GET /nope
 assert_error not_found "unknown path"
 expect_api 404 "unknown path under /bundle" GET /bundle/x
@@ -73,9 +80,9 @@ pass "405 method_not_allowed with Allow"
 
 # ---- nothing staged ----
 expect_api 409 "POST /install with nothing staged" POST /install
-assert_error busy "POST /install with nothing staged"
+assert_error nothing_staged "POST /install with nothing staged"
 expect_api 204 "DELETE /bundle with nothing staged" DELETE /bundle
-pass "POST /install 409 busy with nothing staged; DELETE 204"
+pass "POST /install 409 nothing_staged with nothing staged; DELETE 204"
 
 # ---- the four upload forms ----
 make_bundle v2.tar 2.0.0
@@ -208,7 +215,9 @@ curl -sS -o body -D headers -w '%{http_code} %{size_upload}' --max-time 60 \
 set -- $(cat result)
 assert_eq 400 "$1" "512 MiB bad signature: status ($(cat curl.err))"
 assert_error bad_signature "512 MiB bad signature"
-[ "$2" -lt 16777216 ] ||
+# README: "answered after a few MiB, under 12 MiB" (10 runs here: median
+# 2.7 MiB, at most 6 MiB; the kernel's socket buffers hold most of it)
+[ "$2" -lt 12582912 ] ||
 	fail "512 MiB bad signature: curl sent $2 bytes before the answer"
 assert_eq "$sha_before" "$(staged_sha)" "staged bundle after the 512 MiB refusal"
 assert_eq "" "$(staging_files)" "staging after the 512 MiB refusal"
@@ -222,7 +231,7 @@ curl -sS -o body -D headers -w '%{http_code} %{size_upload}' --max-time 60 \
 set -- $(cat result)
 assert_eq 400 "$1" "plain HTTP, 512 MiB bad signature: status ($(cat curl.err))"
 assert_error bad_signature "plain HTTP, 512 MiB bad signature"
-[ "$2" -lt 16777216 ] || fail "plain HTTP: curl sent $2 bytes before the answer"
+[ "$2" -lt 12582912 ] || fail "plain HTTP: curl sent $2 bytes before the answer"
 assert_eq "$sha_before" "$(staged_sha)" "staged bundle after the plain-HTTP refusal"
 pass "plain HTTP (http_listen): early answer after $2 bytes"
 
@@ -249,6 +258,13 @@ assert_error too_large "over the limit"
 assert_eq "$sha_before" "$(staged_sha)" "staged bundle after 413"
 assert_eq too_large "$(status_field 'j["last_error"]["error"]')" "413 last error"
 pass "over max_size -> 413 too_large before the body ($2 bytes sent)"
+
+# chunked, with a good signature: no Content-Length to refuse early, so
+# the limit is found mid-body, with the tmpfs (64M) far from full
+head -c 5242880 /dev/urandom >payload.img
+make_bundle big5.tar 5.0.0
+expect_refused 413 too_large "chunked past max_size" -T - \
+	-H 'Transfer-Encoding: chunked' <big5.tar
 
 # ---- POST /install bodies ----
 expect_api 400 "install: not JSON" POST /install --data-binary 'reboot'

@@ -1,0 +1,255 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# sysupgraded against clients that do not wait: an upload refused before
+# its body (401, 429, 409, 413) reaches a client that streams the body
+# without Expect: 100-continue, 100 tries of 100 for each code; the
+# staged close of such refusals does not stall /status on the same
+# listener; and clients trickling request headers from two addresses
+# neither take every connection nor keep theirs past the header deadline.
+set -eu
+. "$SU_TEST_SRC/integration/lib.sh"
+. "$SU_TEST_SRC/integration/daemon-lib.sh"
+
+daemon_init
+mount_staging 64M
+CONF_STAGING="max_size = 16M"
+CONF_TIMEOUT=120
+write_config
+daemon_start
+make_bundle v2.tar 2.0.0
+
+# streamed CODE ERROR TRIES SOURCE-ADDRESSES [HEADER...]: TRIES POSTs of a
+# 50 MiB body (zeros, sent as fast as the daemon takes them, no Expect),
+# each from the next of SOURCE-ADDRESSES (a comma list, used in turn);
+# every one must read the status line CODE and the JSON error ERROR.
+streamed() {
+	python3 - "$PORT" "$@" <<'EOP'
+import json, select, socket, ssl, sys, time
+port, want, code, tries, sources = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5].split(",")
+extra = "".join(h + "\r\n" for h in sys.argv[6:])
+total = 50 << 20
+ctx = ssl.create_default_context(cafile="server.pem")
+chunk = b"\0" * 65536
+
+def attempt(src):
+	raw = socket.create_connection(("127.0.0.1", port), timeout=10,
+				       source_address=(src, 0))
+	s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+	s.sendall(("POST /api/v1/bundle HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		   "Content-Type: application/octet-stream\r\n%s"
+		   "Content-Length: %d\r\n\r\n" % (extra, total)).encode())
+	s.setblocking(False)
+	sent, resp, err = 0, b"", None
+	deadline = time.time() + 20
+	while time.time() < deadline:
+		wr = [s] if sent < total else []
+		r, w, _ = select.select([s], wr, [], 1)
+		if r or s.pending():
+			try:
+				d = s.recv(65536)
+			except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+				d = None
+			except (OSError, ssl.SSLError) as e:
+				err = e
+				break
+			if d == b"":
+				break
+			if d:
+				resp += d
+				head, sep, body = resp.partition(b"\r\n\r\n")
+				if sep:
+					n = [l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+					if n and len(body) >= int(n[0].split(b":")[1]):
+						break
+		if w:
+			try:
+				sent += s.send(chunk)
+			except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+				pass
+			except OSError:
+				sent = total	# the daemon closed: read what it said
+	s.close()
+	head, _, body = resp.partition(b"\r\n\r\n")
+	line = head.split(b"\r\n", 1)[0].decode(errors="replace")
+	try:
+		error = json.loads(body)["error"]
+	except ValueError:
+		error = None
+	return line, error, err, sent
+
+bad = []
+start = time.time()
+for i in range(tries):
+	line, error, err, sent = attempt(sources[i % len(sources)])
+	if not line.startswith("HTTP/1.1 %s " % want) or error != code:
+		bad.append("try %d: %r %r (%r, %d bytes sent)" % (i, line, error, err, sent))
+print("%d of %d answered %s %s in %.1f s" % (tries - len(bad), tries, want, code,
+					      time.time() - start))
+for b in bad[:10]:
+	print(b)
+sys.exit(1 if bad else 0)
+EOP
+}
+
+# 401 from 100 addresses (each fails once: the throttle stays out of it)
+addrs=$(seq -s, -f '127.0.1.%g' 1 100)
+out=$(streamed 401 unauthorized 100 "$addrs") || fail "401: $out"
+pass "streamed 401: $out"
+
+# 429: one address with 5 failures within the minute
+for i in 1 2 3 4 5; do
+	out=$(streamed 401 unauthorized 1 127.0.2.1) || fail "401 $i: $out"
+done
+out=$(streamed 429 unauthorized 100 127.0.2.1 "Authorization: Bearer $TOKEN") ||
+	fail "429: $out"
+pass "streamed 429: $out"
+
+# 413: a Content-Length over max_size
+out=$(streamed 413 too_large 100 127.0.0.1 "Authorization: Bearer $TOKEN") ||
+	fail "413: $out"
+pass "streamed 413: $out"
+
+# 409: while another upload holds the daemon in receiving
+python3 - "$PORT" "$TOKEN" >held.out 2>&1 <<'EOP' &
+import socket, ssl, sys, time, os
+port, token = int(sys.argv[1]), sys.argv[2]
+data = open("v2.tar", "rb").read()
+ctx = ssl.create_default_context(cafile="server.pem")
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=90),
+		    server_hostname="127.0.0.1")
+s.sendall(("PUT /api/v1/bundle HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	   "Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n" % (token, len(data))).encode())
+s.sendall(data[:600000])
+while not os.path.exists("held.release"):
+	time.sleep(0.05)
+s.sendall(data[600000:])
+print(s.recv(4096).split(b"\r\n", 1)[0].decode())
+EOP
+HELD=$!
+D_EXTRA_PIDS="$D_EXTRA_PIDS $HELD"
+i=0
+while [ "$(status_field 'j["state"]')" != receiving ]; do
+	i=$((i + 1))
+	[ "$i" -lt 50 ] || fail "the held upload did not start: $(cat held.out)"
+	sleep 0.1
+done
+out=$(streamed 409 busy 100 127.0.0.1 "Authorization: Bearer $TOKEN") || fail "409: $out"
+pass "streamed 409: $out"
+touch held.release
+wait "$HELD" || fail "the held upload: $(cat held.out)"
+case $(cat held.out) in
+"HTTP/1.1 200 "*) ;;
+*) fail "the held upload after the 409s: $(cat held.out)" ;;
+esac
+pass "the upload that was held meanwhile is staged"
+
+# ---- a staged close does not stall the listener ----
+# Ten clients in turn each get 400 bad_signature mid-body while they
+# stream slowly and never read (so each close lingers its full time);
+# meanwhile GET /status is timed on its own connections.
+make_big_bad big.tar 32
+python3 - "$PORT" "$TOKEN" <<'EOP' >stall.out 2>&1 || fail "stall: $(cat stall.out)"
+import socket, ssl, sys, threading, time
+port, token = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile="server.pem")
+done = threading.Event()
+big = open("big.tar", "rb").read(1 << 20) + bytes(32 << 20)
+
+def slow_refused():
+	for _ in range(10):
+		s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+				    server_hostname="127.0.0.1")
+		s.sendall(("POST /api/v1/bundle HTTP/1.1\r\nHost: x\r\n"
+			   "Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n"
+			   % (token, len(big))).encode())
+		end, off = time.time() + 0.8, 0
+		try:
+			while time.time() < end:
+				s.send(big[off:off + 16384])
+				off += 16384
+				time.sleep(0.02)
+		except OSError:
+			pass
+		s.close()
+	done.set()
+
+t = threading.Thread(target=slow_refused)
+t.start()
+worst, n = 0.0, 0
+while not done.is_set():
+	t0 = time.time()
+	s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+			    server_hostname="127.0.0.1")
+	s.sendall(("GET /api/v1/status HTTP/1.1\r\nHost: x\r\n"
+		   "Authorization: Bearer %s\r\nConnection: close\r\n\r\n" % token).encode())
+	line = s.recv(4096).split(b"\r\n", 1)[0]
+	worst = max(worst, time.time() - t0)
+	n += 1
+	s.close()
+	assert line.startswith(b"HTTP/1.1 200 "), line
+	time.sleep(0.02)
+t.join()
+print("%d GET /status during 10 lingering refusals: slowest %.0f ms" % (n, worst * 1000))
+assert worst < 0.25, "GET /status waited %.0f ms" % (worst * 1000)
+EOP
+pass "$(cat stall.out)"
+
+# ---- clients trickling request headers ----
+# max_connections = 60: one address gets 29 of them. 30 connections
+# from each of 127.0.0.2 and 127.0.0.3 send a header a byte every 100
+# ms; an upload from 127.0.0.1 still gets in, and the daemon closes
+# every trickling connection about 5 s after it opened.
+daemon_stop
+CONF_MAX_CONN=60
+write_config
+daemon_start
+python3 - "$PORT" >trickle.out 2>&1 <<'EOP' &
+import select, socket, ssl, sys, time
+port = int(sys.argv[1])
+ctx = ssl.create_default_context(cafile="server.pem")
+conns, refused = [], 0
+for src in ("127.0.0.2", "127.0.0.3"):
+	for _ in range(30):
+		try:
+			raw = socket.create_connection(("127.0.0.1", port), timeout=5,
+						       source_address=(src, 0))
+			conns.append([ctx.wrap_socket(raw, server_hostname="127.0.0.1"),
+				      time.time(), None])
+		except (OSError, ssl.SSLError):
+			refused += 1
+open("trickle.ready", "w").close()
+req = b"GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 1000
+i, end = 0, time.time() + 15
+while time.time() < end and any(c[2] is None for c in conns):
+	for c in conns:
+		if c[2] is not None:
+			continue
+		try:
+			c[0].send(req[i % len(req):i % len(req) + 1])
+			r, _, _ = select.select([c[0]], [], [], 0)
+			if r and c[0].recv(1) == b"":
+				c[2] = time.time()
+		except (OSError, ssl.SSLError):
+			c[2] = time.time()
+	i += 1
+	time.sleep(0.1)
+held = [c[2] - c[1] if c[2] else None for c in conns]
+print("%d connected, %d refused; held %s s" % (len(conns), refused,
+	" ".join("%.1f" % h if h else "open" for h in held)))
+sys.exit(0 if all(h is not None and h < 8 for h in held) else 1)
+EOP
+TRICKLE=$!
+D_EXTRA_PIDS="$D_EXTRA_PIDS $TRICKLE"
+i=0
+while [ ! -e trickle.ready ]; do
+	i=$((i + 1))
+	[ "$i" -lt 100 ] || fail "the trickling clients did not connect: $(cat trickle.out)"
+	sleep 0.1
+done
+expect_api 200 "an upload beside 60 trickling connections" PUT /bundle -T v2.tar --max-time 4
+assert_eq "$(sha v2.tar)" "$(staged_sha)" "staged beside trickling connections"
+wait "$TRICKLE" || fail "trickling connections kept: $(cat trickle.out)"
+pass "an upload beside 2 x 30 trickling connections; $(cat trickle.out)"
+
+daemon_stop
+assert_eq 0 "$DSTATUS" "exit status"
