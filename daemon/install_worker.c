@@ -17,6 +17,7 @@
 #include "install.h"
 #include "install_worker.h"
 #include "log.h"
+#include "slot.h"
 #include "staging.h"
 #include "state.h"
 
@@ -159,6 +160,23 @@ static void *install_thread(void *arg)
 	}
 	free(j);
 	return NULL;
+}
+
+enum su_err install_check_pending(struct daemon *d, struct su_error *err)
+{
+	struct bootenv *env;
+	bool ab = false;
+	enum su_err rc;
+
+	for (size_t i = 0; i < d->cfg->n_targets; i++)
+		ab |= config_target_is_ab(&d->cfg->targets[i]);
+	if (!ab)
+		return SU_OK;
+	if (bootenv_open(d->cfg->fw_env_config, &env, err))
+		return err->code;
+	rc = slot_check_pending(d->cfg, env, err);
+	bootenv_close(env);
+	return rc;
 }
 
 /* With the daemon in "installing": the plan, or why there is none. */

@@ -23,6 +23,10 @@ struct install_options {
  * the handover that is not built yet), SU_ERR_UNKNOWN_TARGET,
  * SU_ERR_CONFIG.
  */
+/* SU_ERR_REBOOT_PENDING when an A/B install waits for its reboot (see
+ * slot_check_pending()); checked before an ?install=1 body is read. */
+enum su_err install_check_pending(struct daemon *d, struct su_error *err);
+
 enum su_err install_start(struct daemon *d, const struct install_options *o,
 			  struct su_error *err);
 

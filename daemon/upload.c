@@ -196,6 +196,7 @@ enum MHD_Result upload_begin(struct MHD_Connection *c, struct daemon *d,
 			     bool tls, const struct upload_query *q,
 			     struct upload **out)
 {
+	struct su_error pending;
 	struct upload *u;
 	enum su_state was;
 	uint64_t limit;
@@ -209,6 +210,11 @@ enum MHD_Result upload_begin(struct MHD_Connection *c, struct daemon *d,
 			     "the daemon is %s; one upload or install at a time",
 			     state_name(was));
 		return reply_refuse(c, tls, &busy);
+	}
+	if (q->install && install_check_pending(d, &pending)) {
+		/* Before the body: it would be received for nothing. */
+		state_fail(was, &pending);
+		return reply_refuse(c, tls, &pending);
 	}
 	u = calloc(1, sizeof(*u));
 	if (!u) {
