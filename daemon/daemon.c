@@ -25,6 +25,7 @@
 #include "auth.h"
 #include "daemon.h"
 #include "events.h"
+#include "install.h"
 #include "install_worker.h"
 #include "log.h"
 #include "server.h"
@@ -152,22 +153,6 @@ enum su_err daemon_discard(struct daemon *d, struct su_error *err)
 
 /* ---- start ---- */
 
-static enum su_err targets_known(const struct config *cfg,
-				 const struct manifest *m, struct su_error *err)
-{
-	for (size_t i = 0; i < m->n_images; i++) {
-		const struct config_target *t =
-			config_find_target(cfg, m->images[i].target);
-
-		if (!t || strcmp(t->type, m->images[i].type))
-			return su_error_set(err, SU_ERR_UNKNOWN_TARGET,
-					    "image %s: no target '%s' of type %s",
-					    m->images[i].file, m->images[i].target,
-					    m->images[i].type);
-	}
-	return SU_OK;
-}
-
 /* A bundle staged before a restart is kept only if it verifies again. */
 static void restore_staged(struct daemon *d)
 {
@@ -184,7 +169,7 @@ static void restore_staged(struct daemon *d)
 	if (access(path, F_OK))
 		return;
 	if (bundle_verify_file(path, &policy, &br, &err) ||
-	    targets_known(d->cfg, bundle_reader_manifest(br), &err)) {
+	    install_check_targets(d->cfg, bundle_reader_manifest(br), &err)) {
 		log_warn("staged %s no longer verifies (%s: %s); removed",
 			 path, su_err_name(err.code), err.message);
 		bundle_reader_free(br);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "install.h"
 #include "install_worker.h"
 #include "log.h"
 #include "reply.h"
@@ -49,20 +50,8 @@ static enum su_err check_targets(void *ctx, const struct manifest *m,
 	struct upload *u = ctx;
 
 	(void)key_name;
-	for (size_t i = 0; i < m->n_images; i++) {
-		const struct manifest_image *img = &m->images[i];
-		const struct config_target *t =
-			config_find_target(u->d->cfg, img->target);
-
-		if (!t)
-			return su_error_set(err, SU_ERR_UNKNOWN_TARGET,
-					    "image %s: this device has no target '%s'",
-					    img->file, img->target);
-		if (strcmp(t->type, img->type))
-			return su_error_set(err, SU_ERR_UNKNOWN_TARGET,
-					    "image %s: target '%s' is of type %s, not %s",
-					    img->file, img->target, t->type, img->type);
-	}
+	if (install_check_targets(u->d->cfg, m, err))
+		return err->code;
 	log_info("upload: manifest of version %s verified with key %s",
 		 m->version, key_name);
 	return SU_OK;

@@ -52,6 +52,29 @@ static enum su_err pick_slot(const struct config *cfg,
 	return SU_OK;
 }
 
+enum su_err install_check_targets(const struct config *cfg,
+				  const struct manifest *m,
+				  struct su_error *err)
+{
+	for (size_t i = 0; i < m->n_images; i++) {
+		const struct manifest_image *img = &m->images[i];
+		const struct config_target *t =
+			config_find_target(cfg, img->target);
+
+		if (!t)
+			return su_error_set(err, SU_ERR_UNKNOWN_TARGET,
+					    "image %s: target '%s' is not defined in %s",
+					    img->file, img->target, cfg->path);
+		if (strcmp(t->type, img->type))
+			return su_error_set(err, SU_ERR_UNKNOWN_TARGET,
+					    "image %s: its type %s differs from type %s of target '%s' in %s",
+					    img->file, img->type, t->type, t->name,
+					    cfg->path);
+	}
+	return SU_OK;
+}
+
+/* @img's target exists and has its type: install_check_targets(). */
 static enum su_err plan_step(const struct config *cfg,
 			     const struct manifest_image *img, uint64_t offset,
 			     struct bootenv *env, struct install_step *st,
@@ -60,15 +83,6 @@ static enum su_err plan_step(const struct config *cfg,
 	const struct config_target *t = config_find_target(cfg, img->target);
 	enum su_err rc;
 
-	if (!t)
-		return su_error_set(err, SU_ERR_UNKNOWN_TARGET,
-				    "image %s: target '%s' is not defined in %s",
-				    img->file, img->target, cfg->path);
-	if (strcmp(t->type, img->type))
-		return su_error_set(err, SU_ERR_UNKNOWN_TARGET,
-				    "image %s: its type %s differs from type %s of target '%s' in %s",
-				    img->file, img->type, t->type, t->name,
-				    cfg->path);
 	st->backend = lookup_backend(t->type);
 	if (!st->backend)
 		return su_error_set(err, SU_ERR_CONFIG,
@@ -111,6 +125,10 @@ enum su_err install_plan_build(const struct config *cfg,
 		install_plan_free(plan);
 		return su_error_set(err, SU_ERR_NOMEM, "plan for %s: %m",
 				    bundle_path);
+	}
+	if ((rc = install_check_targets(cfg, m, err))) {
+		install_plan_free(plan);
+		return rc;
 	}
 	for (size_t i = 0; i < m->n_images; i++) {
 		struct install_step *st = &plan->steps[i];

@@ -105,6 +105,16 @@ enum su_err install_run(const struct install_plan *plan, struct bootenv *env,
 			install_progress_fn progress, void *ctx,
 			struct su_error *err);
 
+/*
+ * Every image of @m names a target of @cfg that has the image's type:
+ * the one rule, used when the manifest is verified, when a staged
+ * bundle is restored and when an install is planned.
+ * Errors: SU_ERR_UNKNOWN_TARGET naming the image, the target and @cfg.
+ */
+enum su_err install_check_targets(const struct config *cfg,
+				  const struct manifest *m,
+				  struct su_error *err);
+
 /* True when installing @m touches the boot environment: an A/B target,
  * bootenv variables in the manifest, or, where the fw_env_config file
  * exists, any target not marked critical = no (its write is covered by
