@@ -17,44 +17,42 @@ contrib/deps.sh test
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
+. "$top/test/summary.sh"
+
+# Configure and build build/$1; fails when either step fails (called in
+# an `if`, where set -e does not stop at the first).
 build() {
 	local dir=$1; shift
 	cmake -S "$top" -B "$top/build/$dir" -DSU_WERROR=ON \
-		-DCMAKE_PREFIX_PATH="$top/.deps/prefix" "$@" >/dev/null
-	cmake --build "$top/build/$dir" -j"$(nproc)"
+		-DCMAKE_PREFIX_PATH="$top/.deps/prefix" "$@" >/dev/null &&
+		cmake --build "$top/build/$dir" -j"$(nproc)"
 }
 
-# Run ctest in build/$1 and add its counts to the totals.
+# Build build/$1 with the options after it, run its ctest and add its
+# counts to the totals; a failed build is one failure.
 suite() {
-	local log="$top/build/$1/ctest.log" line total bad
-	ctest --test-dir "build/$1" --output-on-failure 2>&1 | tee "$log" || true
-	line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
-	if [ -z "$line" ]; then
-		echo "test.sh: ctest in build/$1 gave no summary" >&2
-		failed=$((failed + 1))
-		return
+	local dir=$1 log="$top/build/$1/ctest.log"; shift
+	if ! build "$dir" "$@"; then
+		su_stage_failed "build/$dir did not build"
+		return 0
 	fi
-	total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
-	bad=$(sed -E 's/.*tests passed, ([0-9]+) tests? failed.*/\1/' <<<"$line")
-	passed=$((passed + total - bad))
-	failed=$((failed + bad))
+	ctest --test-dir "build/$dir" --output-on-failure 2>&1 | tee "$log" || true
+	su_count_ctest "$log" "build/$dir"
 }
 
 echo "== release build"
-build release -DCMAKE_BUILD_TYPE=RelWithDebInfo
-suite release
+suite release -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 echo "== ASan+UBSan build"
-build asan -DCMAKE_BUILD_TYPE=Debug -DSU_SANITIZE=ON
-suite asan
+suite asan -DCMAKE_BUILD_TYPE=Debug -DSU_SANITIZE=ON
 
 echo "== fuzz (short run)"
-build fuzz -DCMAKE_C_COMPILER=clang -DSU_FUZZ=ON
-if test/fuzz/run.sh "$top/build/fuzz" "${SU_FUZZ_SECONDS:-20}"; then
+if ! build fuzz -DCMAKE_C_COMPILER=clang -DSU_FUZZ=ON; then
+	su_stage_failed "build/fuzz did not build"
+elif test/fuzz/run.sh "$top/build/fuzz" "${SU_FUZZ_SECONDS:-20}"; then
 	passed=$((passed + 1))
 else
 	failed=$((failed + 1))
 fi
 
-echo "test.sh: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+su_summary

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * HTTP API v1 (DESIGN §6): routing, authorization and the small JSON
+ * HTTP API v1 (docs/DESIGN.md §6): routing, authorization and the small JSON
  * answers. Uploads live in upload.c, installs in install_worker.c, the
  * event stream in events.c.
  */

@@ -18,7 +18,7 @@ struct listener {
 #define API_PREFIX	"/api/v1"
 #define API_BODY_MAX	4096	/* JSON request bodies (POST /install) */
 
-/* MHD's access handler and request-completed callback (DESIGN §6). */
+/* MHD's access handler and request-completed callback (docs/DESIGN.md §6). */
 enum MHD_Result api_handler(void *cls, struct MHD_Connection *c,
 			    const char *url, const char *method,
 			    const char *version, const char *upload_data,

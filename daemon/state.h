@@ -8,8 +8,8 @@
 #include "error.h"
 
 /*
- * The daemon's state machine (DESIGN §6), shared by the HTTP threads and
- * the install worker under one mutex:
+ * The daemon's state machine (docs/DESIGN.md §6), shared by the HTTP
+ * threads and the install worker under one mutex:
  *
  *   idle/staged/failed --upload--> receiving --> verifying --> staged
  *                 (a refused upload goes back to idle, or staged when a

@@ -36,7 +36,7 @@ enum MHD_Result upload_end(struct upload *u, struct MHD_Connection *c);
 /* Also ends an interrupted upload: its file goes, the error is kept. */
 void upload_free(struct upload *u);
 
-/* The verification report of a complete reader (DESIGN §6): malloc'd
+/* The verification report of a complete reader (docs/DESIGN.md §6): malloc'd
  * JSON, or NULL on ENOMEM. */
 char *upload_report(const struct bundle_reader *br);
 

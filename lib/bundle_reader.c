@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Streaming verification of a bundle (DESIGN §4). The tar container is
+ * Streaming verification of a bundle (docs/DESIGN.md §4). The tar container is
  * parsed by tar_stream; this file holds the bundle rules: which member
  * may come when, the signature, the policy and per-payload hashes.
  */

@@ -53,7 +53,7 @@ enum bundle_reader_stage {
 struct bundle_reader;
 
 /*
- * A streaming verifier for bundle format v1 (DESIGN §4). Feed it the
+ * A streaming verifier for bundle format v1 (docs/DESIGN.md §4). Feed it the
  * bundle bytes in any chunking; it refuses as early as the bytes allow:
  * a bad order, an unsigned, badly signed, incompatible or downgrade
  * manifest as soon as the first two members are in; an unexpected,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * manifest.json (DESIGN §4): strict parsing, validation and serialisation.
+ * manifest.json (docs/DESIGN.md §4): strict parsing, validation and
+ * serialisation.
  *
  * The manifest is parsed only after its signature verified, but it still
  * decides what gets written where, so every field is checked for type,

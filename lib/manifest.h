@@ -50,7 +50,7 @@ struct manifest {
 };
 
 /*
- * Parse and validate manifest.json (DESIGN §4). Strict: on any problem
+ * Parse and validate manifest.json (docs/DESIGN.md §4). Strict: on any problem
  * returns SU_ERR_BAD_MANIFEST with err->detail set to one of:
  *   "too_large", "bad_json", "bad_format" (unknown "format"),
  *   "missing_field", "bad_field_type", "bad_hex", "duplicate_file",

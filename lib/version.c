@@ -6,7 +6,7 @@
 
 int version_compare(const char *a, const char *b)
 {
-	/* glibc and musl both provide it; DESIGN §4 asks for its rules. */
+	/* glibc and musl have it; docs/DESIGN.md §4 asks for its rules. */
 	return strverscmp(a, b);
 }
 

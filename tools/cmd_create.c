@@ -290,7 +290,7 @@ static struct json_object *bootenv_json(const struct create_opts *o)
 	return env;
 }
 
-/* The manifest object, keys in DESIGN §4 order. NULL on ENOMEM. */
+/* The manifest object, keys in docs/DESIGN.md §4 order. NULL on ENOMEM. */
 static struct json_object *manifest_json(const struct create_opts *o)
 {
 	struct json_object *m = json_object_new_object();

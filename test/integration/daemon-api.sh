@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The HTTP API of DESIGN §6 under curl over HTTPS on loopback: every
+# The HTTP API of docs/DESIGN.md §6 under curl over HTTPS on loopback: every
 # path and status code, uploads in each form (raw POST, PUT, multipart,
 # chunked), each kind of refused bundle (with the staged bundle
 # untouched each time), early rejection of a 512 MiB bundle, malformed
