@@ -385,16 +385,28 @@ enum su_err bundle_verify_file(const char *path,
 			       struct bundle_reader **out,
 			       struct su_error *err)
 {
-	enum { CHUNK = 1 << 20 };
-	struct bundle_reader *br = NULL;
-	unsigned char *buf = NULL;
 	enum su_err rc;
-	ssize_t n;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return su_error_set(err, SU_ERR_IO, "open %s: %m", path);
+	rc = bundle_verify_fd(fd, path, policy, out, err);
+	close(fd);
+	return rc;
+}
+
+enum su_err bundle_verify_fd(int fd, const char *path,
+			     const struct bundle_policy *policy,
+			     struct bundle_reader **out,
+			     struct su_error *err)
+{
+	enum { CHUNK = 1 << 20 };
+	struct bundle_reader *br = NULL;
+	unsigned char *buf = NULL;
+	enum su_err rc;
+	ssize_t n;
+
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	buf = malloc(CHUNK);
 	br = bundle_reader_new(policy, NULL, NULL);
@@ -414,7 +426,6 @@ enum su_err bundle_verify_file(const char *path,
 	rc = bundle_reader_finish(br, err);
 out:
 	free(buf);
-	close(fd);
 	if (out) {
 		*out = br;
 	} else {

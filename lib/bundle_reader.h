@@ -94,4 +94,11 @@ enum su_err bundle_verify_file(const char *path,
 			       struct bundle_reader **out,
 			       struct su_error *err);
 
+/* The same from the open file @fd, read from its current offset to its
+ * end (@path names it in messages); @fd stays open. */
+enum su_err bundle_verify_fd(int fd, const char *path,
+			       const struct bundle_policy *policy,
+			       struct bundle_reader **out,
+			       struct su_error *err);
+
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -119,6 +120,7 @@ enum su_err install_plan_build(const struct config *cfg,
 				    bundle_path);
 	plan->config = cfg;
 	plan->manifest = m;
+	plan->bundle_fd = -1;
 	plan->bundle_path = strdup(bundle_path);
 	plan->steps = calloc(m->n_images, sizeof(*plan->steps));
 	if (!plan->bundle_path || !plan->steps) {
@@ -395,7 +397,8 @@ enum su_err install_run(const struct install_plan *plan, struct bootenv *env,
 	char *marker_before = NULL;
 
 	err = err ? err : &local;
-	r.fd = open(plan->bundle_path, O_RDONLY | O_CLOEXEC);
+	r.fd = plan->bundle_fd >= 0 ? dup(plan->bundle_fd) :
+		open(plan->bundle_path, O_RDONLY | O_CLOEXEC);
 	if (r.fd < 0)
 		return su_error_set(err, SU_ERR_IO, "open %s: %m",
 				    plan->bundle_path);
@@ -452,7 +455,7 @@ static enum su_err refuse_in_place(const struct install_plan *plan,
 
 /* Verified bundle -> boot environment (if needed) -> plan -> run. */
 static enum su_err install_verified(const struct config *cfg,
-				   const char *path,
+				   const char *path, int fd,
 				   const struct bundle_reader *br,
 				   install_progress_fn progress, void *ctx,
 				   struct su_error *err)
@@ -467,13 +470,40 @@ static enum su_err install_verified(const struct config *cfg,
 	if (!rc)
 		rc = install_plan_build(cfg, m, bundle_reader_payloads(br),
 					path, env, &plan, err);
-	if (!rc)
+	if (!rc) {
+		plan->bundle_fd = fd;
 		rc = refuse_in_place(plan, err);
+	}
 	if (!rc)
 		rc = install_run(plan, env, progress, ctx, err);
 	install_plan_free(plan);
 	bootenv_close(env);
 	return rc;
+}
+
+/* Open the bundle once; refuse one that someone else could change
+ * between verification and the write. */
+static enum su_err open_bundle(const char *path, int *fd,
+			       struct su_error *err)
+{
+	struct stat st;
+
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (*fd < 0)
+		return su_error_set(err, SU_ERR_IO, "open %s: %m", path);
+	if (fstat(*fd, &st) < 0)
+		return su_error_set(err, SU_ERR_IO, "stat %s: %m", path);
+	if (!S_ISREG(st.st_mode))
+		return su_error_set(err, SU_ERR_IO, "%s is not a regular file",
+				    path);
+	if ((st.st_mode & S_IWOTH) ||
+	    ((st.st_mode & S_IWGRP) && st.st_gid != 0 && st.st_gid != getegid()) ||
+	    (st.st_uid != 0 && st.st_uid != geteuid()))
+		return su_error_set(err, SU_ERR_IO,
+				    "%s can be written by other users (mode %04o, owner %u:%u); refusing to install what may change after it was verified",
+				    path, (unsigned)(st.st_mode & 07777),
+				    (unsigned)st.st_uid, (unsigned)st.st_gid);
+	return SU_OK;
 }
 
 enum su_err install_bundle_file(const struct config *cfg, const char *path,
@@ -488,6 +518,7 @@ enum su_err install_bundle_file(const struct config *cfg, const char *path,
 	struct bundle_reader *br = NULL;
 	char *running = NULL;
 	enum su_err rc;
+	int fd = -1;
 
 	err = err ? err : &local;
 	rc = keyring_load_dir(cfg->keys_dir, &keys, err);
@@ -499,10 +530,14 @@ enum su_err install_bundle_file(const struct config *cfg, const char *path,
 	}
 	policy.keys = keys;
 	policy.current_version = running;
-	rc = bundle_verify_file(path, &policy, &br, err);
+	if ((rc = open_bundle(path, &fd, err)))
+		goto out;
+	rc = bundle_verify_fd(fd, path, &policy, &br, err);
 	if (!rc)
-		rc = install_verified(cfg, path, br, progress, ctx, err);
+		rc = install_verified(cfg, path, fd, br, progress, ctx, err);
 out:
+	if (fd >= 0)
+		close(fd);
 	bundle_reader_free(br);
 	free(running);
 	keyring_free(keys);

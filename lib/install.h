@@ -56,6 +56,7 @@ struct install_plan {
 	const struct config *config;
 	const struct manifest *manifest;
 	char *bundle_path;
+	int bundle_fd;			/* the bundle open, or -1: open bundle_path */
 	struct install_step *steps;
 	size_t n_steps;
 	uint64_t total;			/* sum of installed sizes */
@@ -125,6 +126,9 @@ bool install_needs_bootenv(const struct config *cfg, const struct manifest *m);
  * `sysupgraded --install FILE`: verify the bundle file against the config
  * (keys, compatible, running version unless @force), build the plan and
  * run it. In-place targets are refused here (they need the handover).
+ * The file is opened once, verified and installed from that one open
+ * file, and refused when users other than its owner (root or us) can
+ * write it: what was verified is what is written.
  */
 enum su_err install_bundle_file(const struct config *cfg, const char *path,
 				bool force, install_progress_fn progress,

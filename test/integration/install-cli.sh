@@ -137,6 +137,19 @@ err_has "unknown_target" "unknown target refused"
 cmp env.bin env.before || fail "a refused install changed the environment"
 pass "refused bundles leave the environment untouched"
 
+# A bundle file others can write could change between verification and
+# the write: refused before it is read.
+"$TOOL" create --version 9.0 --compatible test,install-cli \
+	--image "rootfs.ext4:ext4:rootfs" --key sign.pem --output ww.bundle >/dev/null
+for mode in 0646 0664; do
+	chmod "$mode" ww.bundle
+	chgrp nogroup ww.bundle
+	expect_status 1 "bundle mode $mode" "$SU_DAEMON" -c su.conf --install ww.bundle
+	err_has "can be written by other users (mode $mode" "bundle mode $mode"
+done
+cmp env.bin env.before || fail "a writable bundle changed the environment"
+pass "a bundle file other users can write is refused"
+
 expect_ok "mark-good" "$SU_DAEMON" -c su.conf --mark-good
 assert_eq unset "$(env_var upgrade_available)" "mark-good: upgrade_available"
 assert_eq 0 "$(env_var bootcount)" "mark-good: bootcount"
