@@ -28,6 +28,7 @@
 #include "install.h"
 #include "install_worker.h"
 #include "log.h"
+#include "run_lock.h"
 #include "server.h"
 #include "signature.h"
 #include "staging.h"
@@ -319,6 +320,8 @@ static void unload(struct daemon *d)
 		daemon_keys_put(d, d->keys);
 	auth_free();
 	staging_shutdown();
+	run_lock_release(d->run_lock);
+	d->run_lock = -1;
 	free(d->running_version);
 	config_free(d->cfg);
 	pthread_mutex_destroy(&d->lock);
@@ -329,7 +332,10 @@ static void unload(struct daemon *d)
 enum su_err daemon_open(struct daemon *d, const char *config_path,
 			struct su_error *err)
 {
+	d->run_lock = -1;
 	if (load(d, config_path, err))
+		return err->code;
+	if (run_lock_take(d->cfg, &d->run_lock, err))
 		return err->code;
 	/* what can fail without side effects first, then the tmpfs */
 	if (server_prepare(d->cfg, err) || staging_init(d->cfg, err))
@@ -354,7 +360,7 @@ void daemon_close(struct daemon *d)
 
 int daemon_run(const char *config_path, bool foreground, int verbose)
 {
-	struct daemon d = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct daemon d = { .lock = PTHREAD_MUTEX_INITIALIZER, .run_lock = -1 };
 	struct su_error err;
 	int sfd = -1, notify = -1;
 
@@ -376,8 +382,10 @@ int daemon_run(const char *config_path, bool foreground, int verbose)
 		log_err("%s", err.message);
 		goto out;
 	}
-	if (notify >= 0)
+	if (notify >= 0) {
+		run_lock_update(d.run_lock);	/* the detached PID */
 		detached_ready(notify);
+	}
 	log_notice("ready: version %s, %s", d.running_version,
 		   state_name(state_get()));
 	serve(&d, sfd);

@@ -22,6 +22,7 @@ struct keys_ref {
 
 struct daemon {
 	struct config *cfg;
+	int run_lock;		/* run_lock.h: one installer per device */
 	char *running_version;	/* the running version; downgrade check */
 	pthread_mutex_t lock;
 	struct keys_ref *keys;

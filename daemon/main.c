@@ -16,6 +16,7 @@
 #include "daemon.h"
 #include "digest.h"
 #include "install.h"
+#include "run_lock.h"
 
 #ifndef SU_VERSION
 #define SU_VERSION "unknown"
@@ -82,9 +83,15 @@ static int run_install(const struct options *o, const struct config *cfg)
 {
 	struct printer pr = { .verbose = o->verbose > 0 };
 	struct su_error err;
+	enum su_err rc;
+	int lock;
 
-	if (install_bundle_file(cfg, o->install, o->force, print_progress,
-				&pr, &err))
+	if (run_lock_take(cfg, &lock, &err))
+		return fail("install", &err);
+	rc = install_bundle_file(cfg, o->install, o->force, print_progress,
+				 &pr, &err);
+	run_lock_release(lock);
+	if (rc)
 		return fail("install", &err);
 	fprintf(stderr, PROG ": installed %s\n", o->install);
 	return 0;

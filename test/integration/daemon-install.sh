@@ -142,6 +142,18 @@ assert_eq "$A_RUNNING" "$(sha "$SLOT_a")" "slot a (running) after ?install=1 was
 assert_eq b "$(env_get boot_slot)" "boot_slot after ?install=1 was refused"
 pass "an install before the reboot: 409 reboot_pending, the running slot a untouched"
 
+# ---- one installer per device: --install and a second daemon wait their turn ----
+"$DAEMON" -c "$WORK/daemon.conf" --install v3.tar >cli.out 2>&1 &&
+	fail "--install ran beside the daemon: $(cat cli.out)"
+grep -q "another sysupgraded (PID $DPID) holds " cli.out ||
+	fail "--install beside the daemon does not name its PID $DPID: $(cat cli.out)"
+"$DAEMON" -c "$WORK/daemon.conf" --foreground >second.out 2>&1 &&
+	fail "a second daemon started: $(cat second.out)"
+grep -q "another sysupgraded (PID $DPID) holds " second.out ||
+	fail "a second daemon does not name the first's PID $DPID: $(cat second.out)"
+assert_eq "$A_RUNNING" "$(sha "$SLOT_a")" "slot a after the refused --install"
+pass "--install and a second daemon beside the daemon: refused, naming PID $DPID"
+
 # ---- POST /install {"reboot": true}: v3 into slot a, then reboot ----
 # The device rebooted into slot b: its kernel command line says so.
 echo "quiet sysupgrade.slot=b" >"$WORK/cmdline"
