@@ -88,8 +88,9 @@ tamper() {
 	expect_api 200 "$1: stage the bundle" PUT /bundle -T bundle.tar
 	_t_at=$(($(python3 "$SU_TEST_SRC/integration/tar_craft.py" offset \
 		"$WORK/staging/bundle.tar" payload.img) + $2))
-	printf '\377' | dd of="$WORK/staging/bundle.tar" bs=1 seek="$_t_at" \
-		conv=notrunc 2>/dev/null || fail "$1: dd into the staged bundle"
+	# In place (r+b): the same file the daemon holds open.
+	python3 "$SU_TEST_SRC/integration/tar_craft.py" flip \
+		"$WORK/staging/bundle.tar" "$_t_at" || fail "$1: change the staged bundle"
 	expect_api 202 "$1: POST /install" POST /install \
 		-H 'Content-Type: application/json' --data-binary '{}'
 	wait_end failed
