@@ -391,11 +391,11 @@ BWPID=$!
 PIDS="$PIDS $BWPID"
 exec 3>feed
 head -c 65536 slow.tar >&3
-# extracting: wait for etc/early in the staging directory (10 s at most).
+# extracting: wait for the new etc/early below the mount (10 s at most).
 i=0
 while :; do
 	mp=$(mounts_of "$DEV")
-	[ -z "$mp" ] || [ ! -f "$mp/.sysupgraded-new/etc/early" ] || break
+	[ -z "$mp" ] || [ -z "$(find "$mp" -path '*/etc/early' -exec grep -lx early {} +)" ] || break
 	i=$((i + 1))
 	[ "$i" -lt 100 ] || fail "no extraction of slow.tar began: $(cat slow.err)"
 	sleep 0.1
