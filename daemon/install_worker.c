@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bootenv.h"
+#include "child.h"
 #include "install.h"
 #include "install_worker.h"
 #include "log.h"
@@ -80,7 +81,6 @@ static void free_argv(char **argv)
 static enum su_err run_command(const char *cmd, struct su_error *err)
 {
 	char **argv = split_argv(cmd);
-	sigset_t all;
 	int status;
 	pid_t pid;
 
@@ -89,9 +89,8 @@ static enum su_err run_command(const char *cmd, struct su_error *err)
 				    "reboot_command '%s' is empty or out of memory", cmd);
 	pid = fork();
 	if (pid == 0) {
-		/* The daemon blocks its signals for signalfd: unblock. */
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
+		/* Not the daemon's blocked mask nor its ignored SIGPIPE. */
+		child_reset_signals();
 		execvp(argv[0], argv);
 		_exit(127);
 	}

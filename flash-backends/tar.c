@@ -17,6 +17,22 @@
  * Owners are restored as the numeric uid/gid of the archive: the host's
  * user database says nothing about the target's.
  *
+ * The target is mounted at /run/sysupgraded-tar.XXXXXX/root: the parent
+ * is root's and 0700, so no other user walks the tree while it is being
+ * written (the mount's own root is the filesystem's, usually 0755).
+ *
+ * The archive goes into a hidden directory at the top of the target,
+ * STAGE_NAME, and only finish() moves it into place: entry by entry, a
+ * new non-directory replaces the old one (rename), a new directory
+ * takes the old one's place (RENAME_EXCHANGE, so its mode, owner, times
+ * and xattrs are the archive's) and the old one's entries that the
+ * archive does not have move into it. Nothing follows a symlink or
+ * leaves the target's filesystem. abort() (a payload whose hash did not
+ * match, a failed write) removes the directory, so the target keeps its
+ * old contents and holds no file of that archive. A directory left by a
+ * power cut is removed at open. Hardlinks in the archive name files of
+ * the archive, as the extraction runs inside that directory.
+ *
  * Design. libarchive pulls its input while the install engine pushes
  * bytes into write(), so the extraction runs elsewhere and reads a
  * stream. That is a fork()ed child, fed through a socketpair:
@@ -55,6 +71,7 @@
 
 #include "backend.h"
 #include "blockdev.h"
+#include "child.h"
 
 #define MKFS_MAX_ARGS	32
 #define MOUNT_FLAGS	(MS_NOSUID | MS_NODEV)
@@ -63,21 +80,32 @@
 			 ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |	\
 			 ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |	\
 			 ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |	\
-			 ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_TIME |\
-			 ARCHIVE_EXTRACT_UNLINK)
+			 ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_TIME)
+/* Not ARCHIVE_EXTRACT_UNLINK: with it, _SECURE_SYMLINKS removes a
+ * symlink met on the way to a name instead of refusing the archive. The
+ * extraction starts in an empty directory, so an existing file is one
+ * the archive made; libarchive replaces it (O_EXCL, then unlink). */
+#define STAGE_NAME	".sysupgraded-new"
+#define RAW_MESSAGE	500	/* a child's message before su_shown() */
+#define PATH_SHOWN	160	/* bytes of a file's name in a message */
 
 extern char **environ;
 
 /* Written by the child, read by the parent once the child is gone. */
 struct child_report {
-	char message[480];
+	char message[SU_SHOWN_SIZE(RAW_MESSAGE)];
+	bool root_entry;	/* the archive lists "." */
 };
 
 struct tar {
 	char *device;
-	char mountdir[64];
-	bool made_dir, mounted;
+	char base[64];		/* 0700, root's: the mount point's parent */
+	char mountdir[80];	/* base/root */
+	char stagedir[112];	/* mountdir/STAGE_NAME */
+	bool made_base, made_dir, mounted;
 	bool allow_devices;
+	int rootfd;		/* mountdir, while mounted */
+	dev_t fs;		/* the target's filesystem */
 	pid_t child;
 	int sock;		/* our end; the child reads the tar from it */
 	struct child_report *report;
@@ -123,11 +151,15 @@ static const char *why(struct archive *a)
 static void __attribute__((noreturn, format(printf, 2, 3)))
 child_fail(struct tar *t, const char *fmt, ...)
 {
+	char raw[RAW_MESSAGE + 1];
 	va_list ap;
 
+	/* Names in it are the archive's, libarchive's messages quote them
+	 * too: the whole of it is shown safely. */
 	va_start(ap, fmt);
-	vsnprintf(t->report->message, sizeof(t->report->message), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	su_shown(t->report->message, RAW_MESSAGE, raw, strlen(raw));
 	_exit(1);
 }
 
@@ -154,11 +186,40 @@ static void copy_data(struct tar *t, struct archive *in, struct archive *out,
 		child_fail(t, "%s: %s", entry_name(e), why(in));
 }
 
+/* @name without the "./" and "/" it may start with. */
+static const char *relative(const char *name)
+{
+	for (;;) {
+		if (name[0] == '/')
+			name++;
+		else if (name[0] == '.' && name[1] == '/')
+			name += 2;
+		else
+			return name;
+	}
+}
+
+/* The archive's "." is the target's top directory: finish() gives that
+ * the staging directory's mode, owner and times. A name inside the
+ * staging directory's own would be moved onto itself. */
+static void check_name(struct tar *t, struct archive_entry *e)
+{
+	const char *rel = relative(entry_name(e));
+	size_t n = strlen(STAGE_NAME);
+
+	if (!rel[0] || !strcmp(rel, "."))
+		t->report->root_entry = true;
+	if (!strncmp(rel, STAGE_NAME, n) && (!rel[n] || rel[n] == '/'))
+		child_fail(t, "%s: name reserved for the extraction (%s)",
+			   entry_name(e), STAGE_NAME);
+}
+
 static void extract_entry(struct tar *t, struct archive *in,
 			  struct archive *out, struct archive_entry *e)
 {
 	mode_t type = archive_entry_filetype(e);
 
+	check_name(t, e);
 	if ((type == AE_IFCHR || type == AE_IFBLK) && !t->allow_devices)
 		child_fail(t, "%s: device node refused (allow_devices = no)",
 			   entry_name(e));
@@ -181,8 +242,8 @@ static void __attribute__((noreturn)) extract(struct tar *t, int fd)
 
 	if (!in || !out)
 		child_fail(t, "libarchive: out of memory");
-	if (chdir(t->mountdir) < 0)
-		child_fail(t, "chdir %s: %s", t->mountdir, strerror(errno));
+	if (chdir(t->stagedir) < 0)
+		child_fail(t, "chdir %s: %s", t->stagedir, strerror(errno));
 	umask(022);	/* for parents the archive does not list */
 	/* tar covers ustar, pax and GNU tar. No user-database lookup is
 	 * set on @out, so owners stay numeric. */
@@ -228,6 +289,7 @@ static enum su_err start_child(struct tar *t, struct su_error *err)
 				    t->device);
 	}
 	if (t->child == 0) {
+		child_reset_signals();
 		/* Hold nothing of the daemon's (client sockets, devices). */
 		if (sv[1] > 3)
 			close_range(3, (unsigned)sv[1] - 1, 0);
@@ -292,19 +354,29 @@ static enum su_err spawn_wait(char **argv, const char *device,
 			      struct su_error *err)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	char output[300];
 	int p[2], status, r;
 	pid_t pid;
 
-	if (pipe2(p, O_CLOEXEC) < 0)
+	r = child_spawnattr_init(&attr);
+	if (r) {
+		errno = r;
+		return su_error_set(err, SU_ERR_WRITE_FAILED,
+				    "%s %s: posix_spawnattr: %m", argv[0], device);
+	}
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		posix_spawnattr_destroy(&attr);
 		return su_error_set(err, SU_ERR_WRITE_FAILED, "%s %s: pipe: %m",
 				    argv[0], device);
+	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	r = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	close(p[1]);
 	if (r) {
 		close(p[0]);
@@ -362,112 +434,341 @@ static enum su_err run_mkfs(const struct config_target *cfg, const char *dev,
 	return rc;
 }
 
-/* Remove what is below the directory @dfd (relative name @path, for
- * messages), on filesystem @fs only, never following a symlink. */
-static enum su_err clear_dir(struct tar *t, int dfd, dev_t fs, char *path,
-			     size_t len, struct su_error *err)
+/* ---- the tree below the mount point ---- */
+
+/*
+ * An error on the file @path (relative to the mount point; its name is
+ * the archive's or the old tree's, so it is shown safely): "@what
+ * MOUNTDIR/PATH: @why", or the errno text without @why.
+ */
+static enum su_err file_error(const struct tar *t, const char *what,
+			      const char *path, const char *why,
+			      struct su_error *err)
 {
+	char shown[SU_SHOWN_SIZE(PATH_SHOWN)];
+	const char *cause = why ? why : strerror(errno);
+
+	return su_error_set(err, SU_ERR_WRITE_FAILED, "%s %s/%s: %s", what,
+			    t->mountdir, su_shown(shown, PATH_SHOWN, path,
+						  strlen(path)), cause);
+}
+
+static int open_dir_at(int dfd, const char *name)
+{
+	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		      O_CLOEXEC);
+}
+
+/*
+ * Called for the entry @name (lstat @st) of the directory @dfd, whose
+ * path from the mount point is in @path (of @len bytes), @ctx the
+ * walk's own.
+ */
+typedef enum su_err (*entry_fn)(struct tar *t, int dfd, const char *name,
+				const struct stat *st, char *path, size_t len,
+				void *ctx, struct su_error *err);
+
+/* @fn for each entry of the directory @dfd (at @path), in readdir order. */
+static enum su_err for_each_entry(struct tar *t, int dfd, char *path,
+				  size_t len, entry_fn fn, void *ctx,
+				  struct su_error *err)
+{
+	size_t plen = strlen(path);
 	enum su_err rc = SU_OK;
 	struct dirent *de;
 	struct stat st;
-	size_t plen = strlen(path);
 	DIR *d;
 	int fd;
 
 	fd = dup(dfd);
 	d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {
+		rc = file_error(t, "opendir", path, NULL, err);
 		if (fd >= 0)
 			close(fd);
-		return su_error_set(err, SU_ERR_WRITE_FAILED,
-				    "clear %s/%s: %m", t->mountdir, path);
+		return rc;
 	}
 	while (!rc && (errno = 0, de = readdir(d))) {
 		const char *name = de->d_name;
-		int flags = 0;
 
 		if (!strcmp(name, ".") || !strcmp(name, ".."))
 			continue;
 		snprintf(path + plen, len - plen, "%s%s", plen ? "/" : "", name);
-		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			rc = su_error_set(err, SU_ERR_WRITE_FAILED,
-					  "clear %s/%s: %m", t->mountdir, path);
-			break;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			if (st.st_dev != fs) {
-				rc = su_error_set(err, SU_ERR_WRITE_FAILED,
-						  "clear %s/%s: another filesystem is mounted there",
-						  t->mountdir, path);
-				break;
-			}
-			fd = openat(dfd, name, O_RDONLY | O_DIRECTORY |
-				    O_NOFOLLOW | O_CLOEXEC);
-			if (fd < 0) {
-				rc = su_error_set(err, SU_ERR_WRITE_FAILED,
-						  "clear %s/%s: %m",
-						  t->mountdir, path);
-				break;
-			}
-			rc = clear_dir(t, fd, fs, path, len, err);
-			close(fd);
-			/* e2fsck wants the top-level lost+found. */
-			if (rc || (!plen && !strcmp(name, "lost+found")))
-				continue;
-			flags = AT_REMOVEDIR;
-		}
-		if (unlinkat(dfd, name, flags) < 0)
-			rc = su_error_set(err, SU_ERR_WRITE_FAILED,
-					  "clear %s/%s: %m", t->mountdir, path);
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			rc = file_error(t, "lstat", path, NULL, err);
+		else
+			rc = fn(t, dfd, name, &st, path, len, ctx, err);
 		path[plen] = '\0';
 	}
 	if (!rc && errno)
-		rc = su_error_set(err, SU_ERR_WRITE_FAILED, "clear %s/%s: %m",
-				  t->mountdir, path);
+		rc = file_error(t, "readdir", path, NULL, err);
 	closedir(d);
 	return rc;
+}
+
+static enum su_err clear_entry(struct tar *t, int dfd, const char *name,
+			       const struct stat *st, char *path, size_t len,
+			       void *ctx, struct su_error *err);
+
+/* Remove @name below @dfd (at @path), a directory with all below it,
+ * or with @keep_dir only what is below it. */
+static enum su_err remove_entry(struct tar *t, int dfd, const char *name,
+				const struct stat *st, char *path, size_t len,
+				bool keep_dir, struct su_error *err)
+{
+	enum su_err rc;
+	int fd;
+
+	if (!S_ISDIR(st->st_mode)) {
+		if (unlinkat(dfd, name, 0) < 0)
+			return file_error(t, "remove", path, NULL, err);
+		return SU_OK;
+	}
+	if (st->st_dev != t->fs)
+		return file_error(t, "remove", path,
+				  "another filesystem is mounted there", err);
+	fd = open_dir_at(dfd, name);
+	if (fd < 0)
+		return file_error(t, "remove", path, NULL, err);
+	rc = for_each_entry(t, fd, path, len, clear_entry, NULL, err);
+	close(fd);
+	if (!rc && !keep_dir && unlinkat(dfd, name, AT_REMOVEDIR) < 0)
+		rc = file_error(t, "remove", path, NULL, err);
+	return rc;
+}
+
+/* clear = yes: all goes but the top-level lost+found, which e2fsck wants
+ * (emptied). */
+static enum su_err clear_entry(struct tar *t, int dfd, const char *name,
+			       const struct stat *st, char *path, size_t len,
+			       void *ctx, struct su_error *err)
+{
+	(void)ctx;
+	return remove_entry(t, dfd, name, st, path, len,
+			    S_ISDIR(st->st_mode) && !strcmp(path, "lost+found"),
+			    err);
 }
 
 static enum su_err clear_tree(struct tar *t, struct su_error *err)
 {
 	char path[PATH_MAX] = "";
+
+	return for_each_entry(t, t->rootfd, path, sizeof(path), clear_entry,
+			      NULL, err);
+}
+
+/* The staging directory and all in it, if it is there. */
+static enum su_err remove_stage(struct tar *t, struct su_error *err)
+{
+	char path[PATH_MAX] = STAGE_NAME;
+	struct stat st;
+
+	if (fstatat(t->rootfd, STAGE_NAME, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? SU_OK :
+		       file_error(t, "lstat", path, NULL, err);
+	return remove_entry(t, t->rootfd, STAGE_NAME, &st, path, sizeof(path),
+			    false, err);
+}
+
+static enum su_err make_stage(struct tar *t, struct su_error *err)
+{
+	snprintf(t->stagedir, sizeof(t->stagedir), "%s/%s", t->mountdir,
+		 STAGE_NAME);
+	if (mkdirat(t->rootfd, STAGE_NAME, 0700) < 0)
+		return file_error(t, "mkdir", STAGE_NAME, NULL, err);
+	return SU_OK;
+}
+
+/* The directory a walk of the moving tree puts its entries into. */
+struct into {
+	int dfd;
+};
+
+static enum su_err fold_entry(struct tar *t, int ofd, const char *name,
+			      const struct stat *st, char *path, size_t len,
+			      void *ctx, struct su_error *err);
+
+/* Walk the directory @name below @sfd with @fn into @name below @dfd,
+ * then remove it (empty by then). */
+static enum su_err merge_dir(struct tar *t, int sfd, int dfd, const char *name,
+			     char *path, size_t len, entry_fn fn,
+			     struct su_error *err)
+{
+	struct into sub;
+	enum su_err rc;
+	int from;
+
+	from = open_dir_at(sfd, name);
+	sub.dfd = open_dir_at(dfd, name);
+	if (from < 0 || sub.dfd < 0)
+		rc = file_error(t, "open", path, NULL, err);
+	else
+		rc = for_each_entry(t, from, path, len, fn, &sub, err);
+	if (from >= 0)
+		close(from);
+	if (sub.dfd >= 0)
+		close(sub.dfd);
+	if (!rc && unlinkat(sfd, name, AT_REMOVEDIR) < 0)
+		rc = file_error(t, "rmdir", path, NULL, err);
+	return rc;
+}
+
+/* The old tree's @name (below @ofd), whose directory the new tree
+ * replaced: it moves into the new directory unless the archive has that
+ * name, where the archive's wins (directories: merged again). */
+static enum su_err fold_entry(struct tar *t, int ofd, const char *name,
+			      const struct stat *st, char *path, size_t len,
+			      void *ctx, struct su_error *err)
+{
+	const struct into *to = ctx;
+	struct stat new;
+
+	if (S_ISDIR(st->st_mode) && st->st_dev != t->fs)
+		return file_error(t, "install", path,
+				  "another filesystem is mounted there", err);
+	if (fstatat(to->dfd, name, &new, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			return file_error(t, "lstat", path, NULL, err);
+		if (renameat(ofd, name, to->dfd, name) < 0)
+			return file_error(t, "keep", path, NULL, err);
+		return SU_OK;
+	}
+	if (S_ISDIR(st->st_mode) && S_ISDIR(new.st_mode))
+		return merge_dir(t, ofd, to->dfd, name, path, len, fold_entry,
+				 err);
+	return remove_entry(t, ofd, name, st, path, len, false, err);
+}
+
+/* The archive's @name (below the staging directory @sfd) into its place
+ * below @ctx's directory. */
+static enum su_err install_entry(struct tar *t, int sfd, const char *name,
+				 const struct stat *st, char *path, size_t len,
+				 void *ctx, struct su_error *err)
+{
+	const struct into *to = ctx;
+	struct stat old;
+
+	if (fstatat(to->dfd, name, &old, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			return file_error(t, "lstat", path, NULL, err);
+		if (renameat(sfd, name, to->dfd, name) < 0)
+			return file_error(t, "install", path, NULL, err);
+		return SU_OK;
+	}
+	if (S_ISDIR(old.st_mode) && old.st_dev != t->fs)
+		return file_error(t, "install", path,
+				  "another filesystem is mounted there", err);
+	if (!S_ISDIR(st->st_mode) && !S_ISDIR(old.st_mode)) {
+		if (renameat(sfd, name, to->dfd, name) < 0)
+			return file_error(t, "install", path, NULL, err);
+		return SU_OK;
+	}
+	/* The new one in place, whole; the old one comes back here. */
+	if (renameat2(sfd, name, to->dfd, name, RENAME_EXCHANGE) < 0)
+		return file_error(t, "install", path, NULL, err);
+	if (S_ISDIR(st->st_mode) && S_ISDIR(old.st_mode))
+		return merge_dir(t, sfd, to->dfd, name, path, len, fold_entry,
+				 err);
+	return remove_entry(t, sfd, name, &old, path, len, false, err);
+}
+
+/* The archive's "." gives the top directory its mode, owner and times
+ * (the mount's root cannot be exchanged). */
+static enum su_err set_root(struct tar *t, const struct stat *st,
+			    struct su_error *err)
+{
+	struct timespec times[2] = { st->st_atim, st->st_mtim };
+
+	if (fchown(t->rootfd, st->st_uid, st->st_gid) < 0 ||
+	    fchmod(t->rootfd, st->st_mode & 07777) < 0 ||
+	    futimens(t->rootfd, times) < 0)
+		return su_error_set(err, SU_ERR_WRITE_FAILED,
+				    "extract onto %s: set the mode, owner and times of %s: %m",
+				    t->device, t->mountdir);
+	return SU_OK;
+}
+
+/* Move the extracted tree from the staging directory into place. */
+static enum su_err install_tree(struct tar *t, struct su_error *err)
+{
+	char path[PATH_MAX] = "";
+	struct into to = { .dfd = t->rootfd };
 	struct stat st;
 	enum su_err rc;
-	int fd;
+	int sfd;
 
-	fd = open(t->mountdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		rc = su_error_set(err, SU_ERR_WRITE_FAILED, "clear %s: %m",
-				  t->mountdir);
-		if (fd >= 0)
-			close(fd);
+	sfd = open_dir_at(t->rootfd, STAGE_NAME);
+	if (sfd < 0 || fstat(sfd, &st) < 0) {
+		rc = file_error(t, "open", STAGE_NAME, NULL, err);
+		if (sfd >= 0)
+			close(sfd);
 		return rc;
 	}
-	rc = clear_dir(t, fd, st.st_dev, path, sizeof(path), err);
-	close(fd);
+	rc = for_each_entry(t, sfd, path, sizeof(path), install_entry, &to,
+			    err);
+	close(sfd);
+	if (!rc && unlinkat(t->rootfd, STAGE_NAME, AT_REMOVEDIR) < 0)
+		rc = file_error(t, "rmdir", STAGE_NAME, NULL, err);
+	if (!rc && t->report->root_entry)
+		rc = set_root(t, &st, err);
 	return rc;
+}
+
+/* ---- the mount ---- */
+
+/* base: a fresh directory that only root may enter; mountdir in it. */
+static enum su_err make_mount_point(struct tar *t, struct su_error *err)
+{
+	static const char *const bases[] = { "/run", "/tmp" };
+	struct stat st;
+
+	for (size_t i = 0; i < 2 && !t->made_base; i++) {
+		snprintf(t->base, sizeof(t->base),
+			 "%s/sysupgraded-tar.XXXXXX", bases[i]);
+		t->made_base = mkdtemp(t->base) != NULL;
+	}
+	if (!t->made_base)
+		return su_error_set(err, SU_ERR_WRITE_FAILED,
+				    "tar %s: cannot make a mount point in /run or /tmp: %m",
+				    t->device);
+	/* mkdtemp() asks for 0700 through the umask: say it exactly. */
+	if (chmod(t->base, 0700) < 0 || lstat(t->base, &st) < 0)
+		return su_error_set(err, SU_ERR_WRITE_FAILED, "chmod %s: %m",
+				    t->base);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 07777) != 0700)
+		return su_error_set(err, SU_ERR_WRITE_FAILED,
+				    "tar %s: %s is not a 0700 directory of ours (mode %o, owner %u)",
+				    t->device, t->base, (unsigned)st.st_mode,
+				    (unsigned)st.st_uid);
+	snprintf(t->mountdir, sizeof(t->mountdir), "%s/root", t->base);
+	if (mkdir(t->mountdir, 0700) < 0)
+		return su_error_set(err, SU_ERR_WRITE_FAILED, "mkdir %s: %m",
+				    t->mountdir);
+	t->made_dir = true;
+	return SU_OK;
 }
 
 static enum su_err mount_target(struct tar *t, const char *fstype,
 				struct su_error *err)
 {
-	static const char *const bases[] = { "/run", "/tmp" };
+	struct stat st;
+	enum su_err rc;
 
-	for (size_t i = 0; i < 2 && !t->made_dir; i++) {
-		snprintf(t->mountdir, sizeof(t->mountdir),
-			 "%s/sysupgraded-tar.XXXXXX", bases[i]);
-		t->made_dir = mkdtemp(t->mountdir) != NULL;
-	}
-	if (!t->made_dir)
-		return su_error_set(err, SU_ERR_WRITE_FAILED,
-				    "tar %s: cannot make a mount point in /run or /tmp: %m",
-				    t->device);
+	rc = make_mount_point(t, err);
+	if (rc)
+		return rc;
 	if (mount(t->device, t->mountdir, fstype, MOUNT_FLAGS, NULL) < 0)
 		return su_error_set(err, SU_ERR_WRITE_FAILED,
 				    "mount %s on %s as %s: %m%s", t->device,
 				    t->mountdir, fstype,
 				    errno == EINVAL ? " (no such filesystem there? mkfs = yes makes one)" : "");
 	t->mounted = true;
+	t->rootfd = open(t->mountdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t->rootfd < 0 || fstat(t->rootfd, &st) < 0)
+		return su_error_set(err, SU_ERR_WRITE_FAILED, "open %s: %m",
+				    t->mountdir);
+	t->fs = st.st_dev;
 	return SU_OK;
 }
 
@@ -477,16 +778,14 @@ static enum su_err unmount_target(struct tar *t, bool sync,
 				  struct su_error *err)
 {
 	enum su_err rc = SU_OK;
-	int fd;
 
-	if (t->mounted && sync) {
-		fd = open(t->mountdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0 || syncfs(fd) < 0)
+	if (t->rootfd >= 0) {
+		if (sync && syncfs(t->rootfd) < 0)
 			rc = su_error_set(err, SU_ERR_WRITE_FAILED,
 					  "sync %s (%s): %m", t->mountdir,
 					  t->device);
-		if (fd >= 0)
-			close(fd);
+		close(t->rootfd);
+		t->rootfd = -1;
 	}
 	if (t->mounted) {
 		if (umount(t->mountdir) < 0) {
@@ -503,6 +802,10 @@ static enum su_err unmount_target(struct tar *t, bool sync,
 		rc = su_error_set(err, SU_ERR_WRITE_FAILED, "rmdir %s: %m",
 				  t->mountdir);
 	t->made_dir = false;
+	if (t->made_base && rmdir(t->base) < 0 && !rc)
+		rc = su_error_set(err, SU_ERR_WRITE_FAILED, "rmdir %s: %m",
+				  t->base);
+	t->made_base = false;
 	return rc;
 }
 
@@ -530,6 +833,10 @@ static void tar_abort(void *handle)
 			;
 		t->child = -1;
 	}
+	/* Nothing of this archive stays; a failure here leaves the
+	 * directory for the next open to remove. */
+	if (t->rootfd >= 0)
+		remove_stage(t, NULL);
 	unmount_target(t, false, NULL);
 	tar_free(t);
 }
@@ -583,14 +890,19 @@ static enum su_err tar_open(const struct backend_target *t, uint64_t size,
 	}
 	tr->sock = -1;
 	tr->child = -1;
+	tr->rootfd = -1;
 	tr->size = size;
 	tr->allow_devices = config_target_flag(cfg, "allow_devices", false);
 	if (config_target_flag(cfg, "mkfs", false))
 		rc = run_mkfs(cfg, t->device, fstype, err);
 	if (!rc)
 		rc = mount_target(tr, fstype, err);
+	if (!rc)	/* left by a power cut during an extraction */
+		rc = remove_stage(tr, err);
 	if (!rc && config_target_flag(cfg, "clear", false))
 		rc = clear_tree(tr, err);
+	if (!rc)
+		rc = make_stage(tr, err);
 	if (!rc)
 		rc = start_child(tr, err);
 	if (rc) {
@@ -646,10 +958,14 @@ static enum su_err tar_finish(void *handle, struct su_error *err)
 				  "extract onto %s: got %llu of %llu bytes",
 				  t->device, (unsigned long long)t->given,
 				  (unsigned long long)t->size);
-	if (rc)
+	if (!rc)
+		rc = install_tree(t, err);
+	if (rc) {
+		remove_stage(t, NULL);
 		unmount_target(t, false, NULL);
-	else
+	} else {
 		rc = unmount_target(t, true, err);
+	}
 	tar_free(t);
 	return rc;
 }

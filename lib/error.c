@@ -95,3 +95,35 @@ void su_error_clear(struct su_error *e)
 	e->detail = NULL;
 	e->message[0] = '\0';
 }
+
+/* The escape of byte @c into @out (4 bytes), and its length. */
+static size_t escape(unsigned char c, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (c >= 0x20 && c < 0x7f && c != '\\') {
+		out[0] = (char)c;
+		return 1;
+	}
+	out[0] = '\\';
+	switch (c) {
+	case '\\': out[1] = '\\'; return 2;
+	case '\n': out[1] = 'n'; return 2;
+	case '\r': out[1] = 'r'; return 2;
+	case '\t': out[1] = 't'; return 2;
+	}
+	out[1] = 'x';
+	out[2] = hex[c >> 4];
+	out[3] = hex[c & 15];
+	return 4;
+}
+
+const char *su_shown(char *buf, size_t max, const char *s, size_t len)
+{
+	size_t n = len < max ? len : max, o = 0;
+
+	for (size_t i = 0; i < n; i++)
+		o += escape((unsigned char)s[i], buf + o);
+	strcpy(buf + o, len > n ? "..." : "");
+	return buf;
+}

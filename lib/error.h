@@ -3,6 +3,7 @@
 #define SU_ERROR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 /*
  * Error codes shared by the library, the tools and the HTTP API.
@@ -72,5 +73,16 @@ enum su_err su_error_setd(struct su_error *e, enum su_err code,
 
 /* Reset @e to SU_OK with an empty message. */
 void su_error_clear(struct su_error *e);
+
+/*
+ * @s (@len bytes, NULs included) as it may appear in a message, so that
+ * no signed but hostile string (a tar member's name, a manifest value)
+ * can forge or colour log lines: printable ASCII as it is, a backslash
+ * as \\, any other byte as \n, \r, \t or \xHH; at most
+ * @max bytes of @s, then "..." if it is longer. @buf holds
+ * SU_SHOWN_SIZE(@max) bytes. Returns @buf.
+ */
+#define SU_SHOWN_SIZE(max)	(4 * (max) + 4)
+const char *su_shown(char *buf, size_t max, const char *s, size_t len);
 
 #endif

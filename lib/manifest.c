@@ -106,21 +106,6 @@ static bool has_ctrl(const char *s, size_t len)
 	return false;
 }
 
-/*
- * A bad value as it may appear in a message: at most SHOWN_MAX bytes,
- * anything but printable ASCII replaced by '?', so that no signed but
- * hostile string can forge log lines.
- */
-static const char *shown(char buf[SHOWN_MAX + 4], const char *s, size_t len)
-{
-	size_t n = len < SHOWN_MAX ? len : SHOWN_MAX;
-
-	for (size_t i = 0; i < n; i++)
-		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	strcpy(buf + n, len > n ? "..." : "");
-	return buf;
-}
-
 /* Refuse the manifest: "manifest: <object>.<key>: <why>". */
 __attribute__((format(printf, 4, 5)))
 static enum su_err bad(const struct obj_ctx *c, const char *key,
@@ -459,7 +444,7 @@ static enum su_err parse_description(const struct obj_ctx *c,
 static enum su_err parse_file(const struct obj_ctx *c,
 			      struct manifest_image *img)
 {
-	char show[SHOWN_MAX + 4];
+	char show[SU_SHOWN_SIZE(SHOWN_MAX)];
 	enum su_err rc;
 	const char *s;
 	size_t len;
@@ -470,7 +455,7 @@ static enum su_err parse_file(const struct obj_ctx *c,
 	if (strlen(s) != len || !payload_name_valid(s))
 		return bad(c, "file", "bad_name",
 			   "\"%s\" is not a payload name (1 to %d characters of [A-Za-z0-9._-], not \".\" or \"..\")",
-			   shown(show, s, len), PAYLOAD_NAME_MAX);
+			   su_shown(show, SHOWN_MAX, s, len), PAYLOAD_NAME_MAX);
 	if (!strcmp(s, MANIFEST_NAME) || !strcmp(s, MANIFEST_SIG_NAME))
 		return bad(c, "file", "bad_name",
 			   "\"%s\" is reserved for the bundle's manifest", s);
@@ -501,7 +486,7 @@ static enum su_err parse_sha256(const struct obj_ctx *c,
 static enum su_err parse_type(const struct obj_ctx *c,
 			      struct manifest_image *img)
 {
-	char show[SHOWN_MAX + 4];
+	char show[SU_SHOWN_SIZE(SHOWN_MAX)];
 	enum su_err rc;
 	const char *s;
 	size_t len;
@@ -512,14 +497,14 @@ static enum su_err parse_type(const struct obj_ctx *c,
 	if (strlen(s) != len || !image_type_known(s))
 		return bad(c, "type", "bad_type",
 			   "unknown image type \"%s\" (known: mtd, ubi, ext4, tar)",
-			   shown(show, s, len));
+			   su_shown(show, SHOWN_MAX, s, len));
 	return dup_string(s, &img->type, c->err);
 }
 
 static enum su_err parse_target(const struct obj_ctx *c,
 				struct manifest_image *img)
 {
-	char show[SHOWN_MAX + 4];
+	char show[SU_SHOWN_SIZE(SHOWN_MAX)];
 	enum su_err rc;
 	const char *s;
 	size_t len;
@@ -530,14 +515,14 @@ static enum su_err parse_target(const struct obj_ctx *c,
 	if (len == 0 || len > TARGET_MAX || !name_chars_ok(s, len))
 		return bad(c, "target", "bad_value",
 			   "\"%s\" is not a target name (1 to %d characters of [A-Za-z0-9._-])",
-			   shown(show, s, len), TARGET_MAX);
+			   su_shown(show, SHOWN_MAX, s, len), TARGET_MAX);
 	return dup_string(s, &img->target, c->err);
 }
 
 static enum su_err parse_compression(const struct obj_ctx *c,
 				     struct manifest_image *img)
 {
-	char show[SHOWN_MAX + 4];
+	char show[SU_SHOWN_SIZE(SHOWN_MAX)];
 	enum su_err rc;
 	const char *s;
 	size_t len;
@@ -554,7 +539,7 @@ static enum su_err parse_compression(const struct obj_ctx *c,
 	if (comp < 0)
 		return bad(c, "compression", "bad_compression",
 			   "unknown compression \"%s\" (known: none, gzip, xz, zstd)",
-			   shown(show, s, len));
+			   su_shown(show, SHOWN_MAX, s, len));
 	img->compression = (enum compression)comp;
 	return SU_OK;
 }

@@ -3,16 +3,21 @@
 # The tar backend into a loop-mounted ext4: a tarball's files, modes,
 # owners, links and xattrs are kept; mkfs and clear work; a mounted
 # device, a device with no filesystem and a truncated tarball are
-# refused; hostile tarballs (../, absolute names, writing through a
-# symlink, hardlinks out, device nodes) are refused or contained, and
-# nothing outside the target changes. The backend's private mount is
-# gone after every run.
+# refused; hostile tarballs (../, absolute names, writing or linking
+# through a symlink, hardlinks out, a pax linkpath out, device nodes)
+# are refused with libarchive's or the backend's reason, leave nothing
+# of themselves on the target and change nothing outside it; a name with
+# control characters is shown escaped. mkfs and the extraction process
+# start with an empty signal mask and no ignored signal. During an
+# extraction no other user can reach the mount, and an aborted one
+# leaves the old contents as they were. The backend's private mount and
+# its parent are gone after every run.
 set -eu
 . "$SU_TEST_SRC/integration/lib.sh"
 . "$SU_TEST_SRC/integration/loop.sh"
 
 loop_init
-need getfattr blkid e2label
+need getfattr blkid e2label setpriv
 
 CANARY=$WORK/canary	# outside the target: must stay as it is
 mkdir "$CANARY"
@@ -31,14 +36,16 @@ members = []
 
 
 def add(name, kind=tarfile.REGTYPE, data=b"", mode=0o644, uid=0, gid=0,
-        link="", xattrs=None, dev=(0, 0)):
+        link="", xattrs=None, dev=(0, 0), pax=None):
     ti = tarfile.TarInfo(name)
     ti.type, ti.mode, ti.uid, ti.gid = kind, mode, uid, gid
     ti.mtime, ti.linkname = 1500000000, link
     ti.devmajor, ti.devminor = dev
     ti.size = len(data)
+    ti.pax_headers = dict(pax or {})
     if xattrs:
-        ti.pax_headers = {"SCHILY.xattr." + k: v for k, v in xattrs.items()}
+        ti.pax_headers.update({"SCHILY.xattr." + k: v
+                               for k, v in xattrs.items()})
     members.append((ti, data))
 
 
@@ -68,6 +75,23 @@ elif case == "symlink-rel":
 elif case == "symlink-dotdot":
     add("link", tarfile.SYMTYPE, link="..", mode=0o777)
     add("link/pwned", data=b"escaped\n")
+elif case == "hardlink-via-symlink":
+    # The link's target walks through a symlink the archive made.
+    add("link", tarfile.SYMTYPE, link=canary, mode=0o777)
+    add("pw", tarfile.LNKTYPE, link="link/victim")
+elif case == "symlink-last":
+    # A file of the symlink's own name: replaces it, not written through.
+    add("s", tarfile.SYMTYPE, link=canary + "/victim", mode=0o777)
+    add("s", data=b"pwned\n")
+elif case == "pax-linkpath":
+    # The ustar link name is harmless, the pax linkpath (which wins) not.
+    add("pw", tarfile.LNKTYPE, link="harmless",
+        pax={"linkpath": "../" * 16 + "etc/passwd"})
+elif case == "stage-name":
+    add(".sysupgraded-new/x", data=b"x\n")
+elif case == "control-chars":
+    add("dev", tarfile.DIRTYPE, mode=0o755)
+    add("dev/evil\n\033[31m\rname", tarfile.CHRTYPE, mode=0o666, dev=(1, 3))
 elif case == "hardlink-abs":
     add("pw", tarfile.LNKTYPE, link="/etc/passwd")
 elif case == "hardlink-dotdot":
@@ -102,6 +126,39 @@ assert_outside_untouched() {
 	[ ! -e "$WORK/escape" ] && [ ! -e /run/escape ] && [ ! -e /tmp/escape ] ||
 		fail "$1: ../escape appeared outside the target"
 	assert_unmounted "$DEV" "$1"
+	# The mount point's parent: anything in it would have kept it.
+	assert_eq "" "$(private_dirs)" "$1: the backend's mount point directories"
+}
+
+# The backend's mount point parents that exist now.
+private_dirs() {
+	for _pd in /run/sysupgraded-tar.* /tmp/sysupgraded-tar.*; do
+		[ ! -e "$_pd" ] || echo "$_pd"
+	done
+}
+
+# python3 held.py CMD...: CMD with SIGTERM, SIGINT and SIGHUP blocked
+# and SIGPIPE ignored, as the daemon runs its backends (the same process).
+cat >held.py <<'EOF'
+import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
+signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+os.execvp(sys.argv[1], sys.argv[1:])
+EOF
+
+# assert_clean_signals FILE WHAT [SPAWNED]: FILE is a process's
+# /proc/PID/status whose blocked and ignored signal sets are empty. With
+# SPAWNED (a program glibc's posix_spawn started), signals 32 and 33 may
+# be ignored: glibc's own two (SIGCANCEL, SIGSETXID), which its
+# posix_spawn sets to SIG_IGN in every child, attributes or not, and
+# which no one but a C library uses.
+assert_clean_signals() {
+	_acs_mask=0
+	[ $# -lt 3 ] || _acs_mask=0x180000000
+	_acs_blk=$(sed -n 's/^SigBlk:\t//p' "$1")
+	_acs_ign=$(sed -n 's/^SigIgn:\t//p' "$1")
+	assert_eq "0 0" "$((0x$_acs_blk)) $((0x$_acs_ign & ~_acs_mask))" \
+		"$2: blocked (SigBlk $_acs_blk) and ignored (SigIgn $_acs_ign) signals"
 }
 
 fsck_ok() {
@@ -230,7 +287,10 @@ hostile() {
 	cp err hostile.err
 	case $HSTATUS in
 	1)	err_has "error: write_failed: extract onto $DEV: " "$_h_case"
-		_h_how="refused: $(head -n1 err)" ;;
+		_h_how="refused: $(head -n1 err)"
+		mnt
+		assert_eq lost+found "$(ls -A mnt)" "$_h_case: the target after the refusal"
+		umount mnt ;;
 	0)	_h_how="contained" ;;
 	*)	fail "$_h_case: exit $HSTATUS: $(cat err)" ;;
 	esac
@@ -264,14 +324,29 @@ hostile blockdev
 refused blockdev "dev/sda9: device node refused (allow_devices = no)"
 for _c in symlink-abs symlink-rel symlink-dotdot; do
 	hostile "$_c"
-	if [ "$HSTATUS" -eq 0 ]; then
-		# Contained: the symlink was replaced by a directory.
-		mnt
-		[ -d mnt/link ] && [ ! -L mnt/link ] && [ -f mnt/link/pwned ] ||
-			fail "$_c: extracted, but link/pwned is not inside the target"
-		umount mnt
-	fi
+	refused "$_c" "link/pwned: Cannot extract through symlink link/pwned"
 done
+hostile hardlink-via-symlink
+refused hardlink-via-symlink "pw: Cannot extract through symlink link/victim"
+hostile pax-linkpath
+refused pax-linkpath "pw: Path contains '..'"
+hostile stage-name
+refused stage-name ".sysupgraded-new/x: name reserved for the extraction (.sysupgraded-new)"
+# A symlink, then a file of its name: the file replaces the symlink.
+hostile symlink-last
+[ "$HSTATUS" -eq 0 ] || fail "symlink-last: refused: $(cat hostile.err)"
+mnt
+assert_eq "regular file pwned" "$(stat -c %F mnt/s) $(cat mnt/s)" "symlink-last: s"
+umount mnt
+
+# A name with control characters, shown escaped on one line.
+hostile control-chars
+refused control-chars 'dev/evil\n\x1b[31m\rname: device node refused (allow_devices = no)'
+assert_eq 2 "$(wc -l <hostile.err)" "control-chars: lines on stderr"
+if tr -d '\n' <hostile.err | grep -q '[[:cntrl:]]'; then
+	fail "control-chars: a control character on stderr: $(cat -A hostile.err)"
+fi
+pass "a member name with control characters is shown escaped"
 
 # allow_devices = yes: a root filesystem's /dev nodes are made.
 expect_ok "device node with allow_devices" "$BW" tar "$DEV" chardev.tar allow_devices=yes
@@ -279,6 +354,94 @@ mnt
 assert_eq "character special file 1 3" "$(stat -c '%F %t %T' mnt/dev/null2)" "dev/null2"
 umount mnt
 pass "allow_devices = yes makes device nodes"
+
+# ---- child processes: an empty signal mask, no ignored signal ----
+mkdir bin
+cat >bin/mkfs.sutest <<EOF
+#!/bin/sh
+cat /proc/\$\$/status >"$WORK/mkfs.status"
+EOF
+chmod +x bin/mkfs.sutest
+PATH=$WORK/bin:$PATH python3 held.py "$BW" tar "$DEV" normal.tar mkfs=yes fstype=sutest \
+	>out 2>err && fail "fstype sutest mounted"
+err_has "mount $DEV on " "the mount after mkfs.sutest"
+assert_clean_signals mkfs.status "mkfs" spawned
+pass "mkfs starts with an empty signal mask and no ignored signal"
+
+# ---- during an extraction, fed through a FIFO ----
+# slow.tar: a small file, then 2 MiB the test holds back.
+python3 - <<'EOF'
+import io, tarfile
+with tarfile.open("slow.tar", "w", format=tarfile.PAX_FORMAT) as tar:
+    for name, data in (("etc/early", b"early\n"), ("big", b"\1" * (2 << 20))):
+        ti = tarfile.TarInfo(name)
+        ti.size, ti.mode, ti.mtime = len(data), 0o644, 1500000000
+        tar.addfile(ti, io.BytesIO(data))
+EOF
+mkfs.ext4 -q -F "$DEV"
+mount "$DEV" mnt
+echo old >mnt/old.txt
+mkdir mnt/etc
+echo old >mnt/etc/early
+umount mnt
+mkfifo feed
+SU_IMAGE_SIZE=$(stat -c %s slow.tar) python3 held.py "$BW" tar "$DEV" feed \
+	>slow.out 2>slow.err &
+BWPID=$!
+PIDS="$PIDS $BWPID"
+exec 3>feed
+head -c 65536 slow.tar >&3
+# extracting: wait for the new etc/early below the mount (10 s at most).
+i=0
+while :; do
+	mp=$(mounts_of "$DEV")
+	[ -z "$mp" ] || [ -z "$(find "$mp" -path '*/etc/early' -exec grep -lx early {} +)" ] || break
+	i=$((i + 1))
+	[ "$i" -lt 100 ] || fail "no extraction of slow.tar began: $(cat slow.err)"
+	sleep 0.1
+done
+parent=${mp%/*}
+assert_eq "700 0 directory" "$(stat -c '%a %u %F' "$parent")" "the mount point's parent during an extraction"
+if setpriv --reuid=65534 --regid=65534 --clear-groups stat "$mp" >nobody.out 2>&1; then
+	fail "another user reached the mount during an extraction: $(cat nobody.out)"
+fi
+grep -q "Permission denied" nobody.out || fail "stat as nobody: $(cat nobody.out)"
+if setpriv --reuid=65534 --regid=65534 --clear-groups cat "$mp/old.txt" >nobody.out 2>&1; then
+	fail "another user read a file of the target during an extraction"
+fi
+child=$(cat "/proc/$BWPID/task/$BWPID/children")
+[ -n "$child" ] || fail "su-backend-write has no extraction process"
+cat "/proc/${child% }/status" >child.status
+assert_clean_signals child.status "the extraction process"
+pass "during an extraction: a 0700 parent, no way in for another user, clean signals"
+
+# The rest of the archive but its last 1024 bytes, then the end: the
+# write is short, so su-backend-write aborts the backend.
+total=$(stat -c %s slow.tar)
+tail -c +65537 slow.tar | head -c $((total - 65536 - 1024)) >&3
+exec 3>&-
+if wait "$BWPID"; then
+	fail "a short archive was installed"
+fi
+grep -q "read feed: shorter than it was" slow.err || fail "short archive: $(cat slow.err)"
+assert_unmounted "$DEV" "aborted extraction"
+mnt
+assert_eq "etc lost+found old.txt" "$(ls -A mnt | tr '\n' ' ' | sed 's/ $//')" "the target after the abort"
+assert_eq "early" "$(ls -A mnt/etc)" "etc/ after the abort"
+assert_eq old "$(cat mnt/etc/early)" "etc/early after the abort"
+assert_eq old "$(cat mnt/old.txt)" "old.txt after the abort"
+umount mnt
+fsck_ok "after the abort"
+pass "an aborted extraction leaves the old contents and nothing of the archive"
+
+# The whole of it: etc/early replaced, old.txt kept.
+expect_ok "slow.tar at once" "$BW" tar "$DEV" slow.tar
+mnt
+assert_eq "early old" "$(cat mnt/etc/early) $(cat mnt/old.txt)" "after slow.tar"
+assert_eq "big etc lost+found old.txt" "$(ls -A mnt | tr '\n' ' ' | sed 's/ $//')" "the target after slow.tar"
+umount mnt
+fsck_ok "after slow.tar"
+pass "a finished extraction replaces files and keeps the others"
 
 assert_outside_untouched "end"
 echo "backend-tar: all passed"

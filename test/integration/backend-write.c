@@ -12,7 +12,8 @@
  *
  * KEY=VALUE are the target's backend options. Prints "ok" on stdout and
  * exits 0, or "error: CODE: MESSAGE" on stderr and exits 1 (2: usage).
- * SU_SEED=N repeats a run's chunk sizes.
+ * SU_SEED=N repeats a run's chunk sizes. SU_IMAGE_SIZE=N is IMAGE's size
+ * when it has none of its own (a FIFO a test feeds by hand).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -188,7 +189,9 @@ int main(int argc, char **argv)
 		     su_error_set(&err, SU_ERR_INTERNAL,
 				  "backend %s has no verify", r.ops->name);
 	} else {
-		r.size = (uint64_t)st.st_size;
+		r.size = getenv("SU_IMAGE_SIZE") ?
+			 strtoull(getenv("SU_IMAGE_SIZE"), NULL, 10) :
+			 (uint64_t)st.st_size;
 		rc = write_image(&r, &err);
 	}
 	free(r.cfg.options);

@@ -53,7 +53,8 @@ loop_cleanup() {
 		for _lc_m in $(mounts_of "$_lc_dev" | sort -r); do
 			umount "$_lc_m" || _lc_rc=1
 			case $_lc_m in	# a backend's private mount point
-			*/sysupgraded-tar.*) rmdir "$_lc_m" || _lc_rc=1 ;;
+			*/sysupgraded-tar.*/root)
+				rmdir "$_lc_m" "${_lc_m%/root}" || _lc_rc=1 ;;
 			esac
 		done
 		losetup -d "$_lc_dev" || _lc_rc=1

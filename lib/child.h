@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef SU_CHILD_H
+#define SU_CHILD_H
+
+#include <spawn.h>
+
+/*
+ * What a child process of the daemon must not inherit: the daemon blocks
+ * SIGTERM, SIGINT and SIGHUP for its signalfd and ignores SIGPIPE. A
+ * program started with that mask cannot be stopped, and one that ignores
+ * SIGPIPE writes on into a closed pipe.
+ */
+
+/*
+ * In a child after fork(): every signal's action back to the default,
+ * and an empty signal mask. Async-signal-safe; cannot fail in a way
+ * that matters (SIGKILL and SIGSTOP keep their only action).
+ */
+void child_reset_signals(void);
+
+/*
+ * Initialise @attr for posix_spawn() so that the program starts with an
+ * empty signal mask and every signal's default action. Returns 0 or an
+ * error number; on success the caller destroys @attr.
+ */
+int child_spawnattr_init(posix_spawnattr_t *attr);
+
+#endif
