@@ -36,6 +36,11 @@
       takes it) and show that it holds FILE: its LEBs are 0..N-1 without
       a gap, their first bytes have FILE's SHA-256, and the bytes after
       FILE, to the end of the last LEB, are 0xFF (erased).
+  ubi-pebs.py lebs IMAGE PEBSIZE VOL_ID LENGTH
+      print the LEB numbers of volume VOL_ID found in IMAGE, and the
+      SHA-256 of the volume's first LENGTH bytes as a reader would see
+      them if UBI let it (an unmapped LEB reads as 0xFF), on one line:
+      "LNUM... SHA256".
 
 EC header: magic "UBI#", version, 3 bytes padding, EC (be64) at 8,
 VID header offset (be32) at 16, data offset at 20, image seq at 24.
@@ -174,8 +179,10 @@ def updated(before_path, after_path, vol):
              ' '.join(map(str, new)), fresh, mean))
 
 
-def volume(path, peb, vol, want_path):
-    lebs = {}
+def read_lebs(path, peb, vol):
+    """{lnum: data} of volume VOL in the image, the copy with the highest
+    sqnum of a LEB found twice; and the LEB size."""
+    lebs, leb_size = {}, None
     with open(path, 'rb') as f:
         while True:
             blk = f.read(peb)
@@ -185,17 +192,23 @@ def volume(path, peb, vol, want_path):
             if not vid or vid[0] != vol:
                 continue
             _, lnum, sqnum, vol_type, size = vid
+            leb_size = peb - data_off
             # static volumes (type 2) say how many bytes the LEB holds
             data = blk[data_off:data_off + size] if vol_type == 2 \
                 else blk[data_off:]
             if lnum not in lebs or lebs[lnum][0] < sqnum:
                 lebs[lnum] = (sqnum, data)
+    return {n: d for n, (_, d) in lebs.items()}, leb_size
+
+
+def volume(path, peb, vol, want_path):
+    lebs, _ = read_lebs(path, peb, vol)
     if not lebs:
         fail('no LEB of volume %d in %s' % (vol, path))
     if sorted(lebs) != list(range(len(lebs))):
         fail('volume %d has LEBs %s: not 0..%d without a gap'
              % (vol, sorted(lebs), len(lebs) - 1))
-    got = b''.join(lebs[n][1] for n in range(len(lebs)))
+    got = b''.join(lebs[n] for n in range(len(lebs)))
     want = open(want_path, 'rb').read()
     head = hashlib.sha256(got[:len(want)]).hexdigest()
     if head != hashlib.sha256(want).hexdigest():
@@ -209,6 +222,16 @@ def volume(path, peb, vol, want_path):
                                     head[:16], len(got) - len(want)))
 
 
+def lebs_sha(path, peb, vol, length):
+    lebs, leb_size = read_lebs(path, peb, vol)
+    if not lebs:
+        fail('no LEB of volume %d in %s' % (vol, path))
+    n = (length + leb_size - 1) // leb_size
+    got = b''.join(lebs.get(i, b'\xff' * leb_size) for i in range(n))
+    print(' '.join(map(str, sorted(lebs))),
+          hashlib.sha256(got[:length]).hexdigest())
+
+
 if __name__ == '__main__':
     if len(sys.argv) == 4 and sys.argv[1] == 'dump':
         dump(sys.argv[2], int(sys.argv[3]))
@@ -218,5 +241,8 @@ if __name__ == '__main__':
         updated(sys.argv[2], sys.argv[3], sys.argv[4])
     elif len(sys.argv) == 6 and sys.argv[1] == 'volume':
         volume(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    elif len(sys.argv) == 6 and sys.argv[1] == 'lebs':
+        lebs_sha(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
+                 int(sys.argv[5]))
     else:
         sys.exit(__doc__)
