@@ -16,8 +16,9 @@
 #     reading the volume fails with EBADF; it holds neither the tampered
 #     image nor the good one (on the host: its last LEBs were never
 #     written, and what is there hashes to neither);
-#   * leave slot a and the boot environment (on a disk of its own, so
-#     the host can see it) untouched, to the byte.
+#   * leave slot a untouched to the byte, and the boot environment (on a
+#     disk of its own, so the host can read it too) with the variables
+#     it had: the transaction marker the install set is gone again.
 # Boot 2, on the same disks: the damage is on the flash (upd_marker is
 # still set after a fresh attach), and a retry with the good bundle
 # installs into slot b, clears upd_marker and flips boot_slot.
@@ -158,8 +159,8 @@ uenv() { fw_printenv -c /etc/su/fw_env.config "\$@"; }
 damaged() {
 	upd=\$(cat /sys/class/ubi/ubi0_1/upd_marker)
 	echo "slot b: upd_marker \$upd, corrupted \$(cat /sys/class/ubi/ubi0_1/corrupted)"
-	if head -c $SIZE /dev/ubi0_1 > /tmp/b 2>/tmp/read.err; then
-		got=\$(sha256sum < /tmp/b | cut -d' ' -f1)
+	if dd if=/dev/ubi0_1 of=/tmp/b bs=$LEB count=$((SIZE / LEB + 1)) 2>/tmp/read.err; then
+		got=\$(head -c $SIZE /tmp/b | sha256sum | cut -d' ' -f1)
 		if [ "\$got" = $BAD_SHA ]; then
 			echo "FAIL: slot b holds the tampered image: the kernel completed the update"
 		else
@@ -246,24 +247,34 @@ vm_run boot1.log boot1.gz --disk disk.img --disk env.img --timeout 120 ||
 	vm_fail "boot 1 (the tampered install) failed; see above"
 vm_pass "a payload whose last byte changed in staging fails with hash_mismatch and leaves slot b an unfinished update"
 
-# On the flash, as the guest left it: slot a and the environment to the
-# byte, and in slot b neither image.
+# On the disks, as the guest left them: slot a unchanged to the byte, the
+# environment's variables unchanged, and in slot b neither image.
 $PEBS dump disk.img $PEB > after1.pebs
 $PEBS compare before.pebs after1.pebs 0 ||
 	vm_fail "slot a (volume 0) changed on the flash"
-cmp env.orig env.img || vm_fail "the environment disk changed"
+# The install set its transaction marker and, failing, took it out again:
+# the environment is stored anew, so its bytes differ, but its variables
+# must be the ones it had.
+for e in orig img; do
+	echo "$WORK/env.$e 0x0 0x4000" > host-env.config
+	fw_printenv -c host-env.config > env.$e.txt ||
+		vm_fail "cannot read the environment env.$e"
+done
+cmp env.orig.txt env.img.txt || vm_fail "the environment's variables changed: $(cat env.img.txt)"
 line=$($PEBS lebs disk.img $PEB 1 $SIZE) || vm_fail "cannot read slot b from the disk"
 B_SHA=${line##* }
 B_LEBS=${line% *}
 echo "slot b on the flash: LEBs $B_LEBS, SHA-256 of its first $SIZE bytes $B_SHA"
 [ "$B_SHA" != "$BAD_SHA" ] || vm_fail "slot b holds the tampered image on the flash"
 [ "$B_SHA" != "$GOOD_SHA" ] || vm_fail "slot b holds the whole good image on the flash"
-# The image needs LEBs 0..11; the held-back block is the last 0.5 MiB.
+# The image needs LEBs 0..12; the last one, which holds the flipped
+# byte, must never have reached the flash (UBI writes a LEB when its
+# update buffer is full or the update is complete).
 LAST_LEB=$(((SIZE - 1) / LEB))
 for l in $B_LEBS; do
 	[ "$l" != "$LAST_LEB" ] || vm_fail "the last LEB ($LAST_LEB) of slot b was written"
 done
-vm_pass "on the disk: slot a and the environment unchanged; slot b lacks LEB $LAST_LEB and hashes to neither image"
+vm_pass "on the disks: slot a and the environment's variables unchanged; slot b lacks LEB $LAST_LEB and hashes to neither image"
 
 vm_run boot2.log boot2.gz --disk disk.img --disk env.img --timeout 120 ||
 	vm_fail "boot 2 (the retry) failed; see above"
