@@ -6,6 +6,12 @@
 #     and again after detaching and re-attaching UBI);
 #   * it keeps the erase counters: the host reads every PEB's headers
 #     before and after, and ubi-pebs.py shows no reformat (see there);
+#   * the updated volumes were rewritten as UBI does it: the host sees
+#     every PEB they held before erased (EC up), every PEB they hold now
+#     erased since, and their LEBs, read from the disk image after the
+#     guest is gone, hold the new images (ubi-pebs.py updated, volume);
+#     in the guest, after a fresh attach, the whole volume reads as the
+#     new image followed by 0xFF;
 #   * create = yes makes a missing volume (dynamic with volume_size,
 #     static sized to the image); without it a missing volume is refused;
 #   * a volume too small is refused, and grown with resize = yes;
@@ -33,6 +39,13 @@ rand() {
 }
 sum() {
 	sha256sum < "$1" | cut -d' ' -f1
+}
+# padded FILE: FILE and then 0xFF to the 17 LEBs of a 2 MiB volume,
+# which is how a dynamic volume reads after an update with FILE.
+padded() {
+	{ cat "$1"; head -c $((17 * LEB - $(stat -c %s "$1"))) /dev/zero |
+		tr '\0' '\377'; } > "$1.vol"
+	sum "$1.vol"
 }
 rand data.bin $((600 * 1024))		# volume 0: nobody writes it
 rand old.bin $((1024 * 1024))		# volume 1 "rootfs" before
@@ -88,6 +101,14 @@ modprobe block2mtd block2mtd=/dev/vda,$PEB,ubidisk
 ubiattach -m 0 -d 0
 
 # check VOLUME SIZE SHA256: the volume's first SIZE bytes hash to SHA256.
+# whole VOLUME SHA256: all of the volume (every byte the node gives)
+# hashes to SHA256.
+whole() {
+	node=/dev/ubi0_\$(vol_id "\$1")
+	got=\$(sha256sum < "\$node" | cut -d' ' -f1)
+	[ "\$got" = "\$2" ] || { echo "FAIL: \$1 (\$node) as a whole: \$got, want \$2"; exit 1; }
+	echo "ok: \$1 (\$node) as a whole: the image, then 0xFF"
+}
 check() {
 	node=/dev/ubi0_\$(vol_id "\$1")
 	got=\$(head -c "\$2" "\$node" | sha256sum | cut -d' ' -f1)
@@ -181,6 +202,8 @@ ubiattach -m 0 -d 0
 check data $(stat -c %s data.bin) $(sum data.bin)
 check rootfs $(stat -c %s b.bin) $(sum b.bin)
 check rootfs_new $(stat -c %s new.bin) $(sum new.bin)
+whole rootfs $(padded b.bin)
+whole rootfs_new $(padded new.bin)
 check st $(stat -c %s st.bin) $(sum st.bin)
 check nv $(stat -c %s nv.bin) $(sum nv.bin)
 check small $(stat -c %s big.bin) $(sum big.bin)
@@ -205,3 +228,15 @@ python3 "$VM_DIR/ubi-pebs.py" dump disk.img $PEB > after.pebs
 python3 "$VM_DIR/ubi-pebs.py" compare before.pebs after.pebs 0 ||
 	vm_fail "the erase counters show a reformat"
 vm_pass "erase counters kept: no reformat"
+# Volumes 1 (rootfs, written three times and then renamed rootfs_new)
+# and 2 (rootfs_new, now rootfs) were updated in place; 3 (small) was
+# empty before, resized, then updated.
+for v in 1 2; do
+	python3 "$VM_DIR/ubi-pebs.py" updated before.pebs after.pebs $v ||
+		vm_fail "volume $v was not rewritten through erased PEBs"
+done
+python3 "$VM_DIR/ubi-pebs.py" volume disk.img $PEB 1 new.bin &&
+	python3 "$VM_DIR/ubi-pebs.py" volume disk.img $PEB 2 b.bin &&
+	python3 "$VM_DIR/ubi-pebs.py" volume disk.img $PEB 3 big.bin ||
+	vm_fail "the disk image does not hold the new images"
+vm_pass "updated volumes: old PEBs erased, new PEBs erased before use, LEBs on the disk hold the new images"
