@@ -113,6 +113,7 @@ compatible = acme,vm
 version = 1.0
 keys = /etc/su/keys
 fw_env_config = /etc/su/fw_env.config
+booted_slot_arg = sysupgrade.slot
 
 [server]
 listen = 127.0.0.1:8443
@@ -243,7 +244,7 @@ bins="--bin $SU_DAEMON --bin $(command -v curl) --bin $(command -v fw_printenv)
 vm_initramfs boot1.gz boot1.sh $bins $files
 vm_initramfs boot2.gz boot2.sh $bins $files
 
-vm_run boot1.log boot1.gz --disk disk.img --disk env.img --timeout 120 ||
+vm_run boot1.log boot1.gz --disk disk.img --disk env.img --timeout 120 --append sysupgrade.slot=a ||
 	vm_fail "boot 1 (the tampered install) failed; see above"
 vm_pass "a payload whose last byte changed in staging fails with hash_mismatch and leaves slot b an unfinished update"
 
@@ -276,7 +277,7 @@ for l in $B_LEBS; do
 done
 vm_pass "on the disks: slot a and the environment's variables unchanged; slot b lacks LEB $LAST_LEB and hashes to neither image"
 
-vm_run boot2.log boot2.gz --disk disk.img --disk env.img --timeout 120 ||
+vm_run boot2.log boot2.gz --disk disk.img --disk env.img --timeout 120 --append sysupgrade.slot=a ||
 	vm_fail "boot 2 (the retry) failed; see above"
 $PEBS volume disk.img $PEB 1 rootfs.img ||
 	vm_fail "slot b on the flash does not hold the image after the retry"
