@@ -119,6 +119,20 @@ enum su_err bootenv_set(struct bootenv *env, const char *name,
 	return SU_OK;
 }
 
+enum su_err bootenv_reload(struct bootenv *env, struct su_error *err)
+{
+	int ret;
+
+	forget_values(env);
+	libuboot_close(env->ctx);
+	ret = libuboot_open(env->ctx);
+	if (ret < 0)
+		return su_error_set(err, SU_ERR_CONFIG,
+				    "read the environment described by %s again: %s",
+				    env->config, strerror(-ret));
+	return SU_OK;
+}
+
 enum su_err bootenv_commit(struct bootenv *env, struct su_error *err)
 {
 	int ret;

@@ -31,6 +31,12 @@ enum su_err bootenv_set(struct bootenv *env, const char *name,
 			const char *value, struct su_error *err);
 
 /* Write every staged change at once. SU_ERR_WRITE_FAILED on error. */
+/*
+ * Forget every change not committed and read the environment again from
+ * its storage. Errors: SU_ERR_CONFIG as bootenv_open().
+ */
+enum su_err bootenv_reload(struct bootenv *env, struct su_error *err);
+
 enum su_err bootenv_commit(struct bootenv *env, struct su_error *err);
 
 #endif

@@ -384,6 +384,35 @@ static enum su_err end_transaction(const struct install_plan *plan,
 	return rc ? rc : bootenv_commit(env, err);
 }
 
+/*
+ * The final store failed: what is on the storage is the copy with the
+ * marker set. Put the marker back as it was from that copy, and say
+ * exactly what is left when even that fails.
+ */
+static void undo_failed_commit(const struct install_plan *plan,
+			       struct bootenv *env, const char *before,
+			       struct su_error *err)
+{
+	const char *var = plan->config->transaction_var;
+	char why[sizeof(err->message)];
+	struct su_error e;
+	size_t len = strlen(err->message);
+
+	if (plan->in_place)
+		return;
+	if (!bootenv_reload(env, &e) && !bootenv_set(env, var, before, &e) &&
+	    !bootenv_commit(env, &e)) {
+		snprintf(err->message + len, sizeof(err->message) - len,
+			 "; the boot environment was put back as it was (no slot flipped, %s restored)",
+			 var);
+		return;
+	}
+	memcpy(why, e.message, sizeof(why));
+	snprintf(err->message + len, sizeof(err->message) - len,
+		 "; restoring it failed too (%.160s): it may still hold %s=%s and no slot flipped",
+		 why, var, plan->manifest->version);
+}
+
 enum su_err install_run(const struct install_plan *plan, struct bootenv *env,
 			install_progress_fn progress, void *ctx,
 			struct su_error *err)
@@ -414,6 +443,8 @@ enum su_err install_run(const struct install_plan *plan, struct bootenv *env,
 	if (!rc && env) {
 		report(&r, "bootenv", true);
 		rc = end_transaction(plan, env, err);
+		if (rc)
+			undo_failed_commit(plan, env, marker_before, err);
 	} else if (rc && env) {
 		rollback_transaction(plan, env, marker_before);
 	}

@@ -85,8 +85,19 @@ static enum su_err fake_write(void *handle, const void *buf, size_t len,
 	return SU_OK;
 }
 
+/* When set, finish() puts a directory where this environment file was,
+ * so that the final store fails. */
+static const char *break_env;
+
 static enum su_err fake_finish(void *handle, struct su_error *err)
 {
+	char saved[160];
+
+	if (break_env) {
+		snprintf(saved, sizeof(saved), "%s.saved", break_env);
+		assert_int_equal(rename(break_env, saved), 0);
+		assert_int_equal(mkdir(break_env, 0700), 0);
+	}
 	(void)err;
 	((struct rec *)handle)->finished = true;
 	return SU_OK;
@@ -857,6 +868,30 @@ static void test_single_slot_marker(void **state)
 	(void)err;
 }
 
+/* The final store fails: the error says what the environment holds. */
+static void test_final_commit_fails(void **state)
+{
+	struct fx *fx = *state;
+	struct su_error err;
+	char saved[160];
+
+	add_image(fx, "rootfs", "fake", COMPRESSION_NONE, make_data(100, 1), 100);
+	build_ok(fx);
+	break_env = fx->path[P_ENVBIN];
+	assert_int_equal(install_run(fx->plan, fx->env, NULL, NULL, &err),
+			 SU_ERR_WRITE_FAILED);
+	break_env = NULL;
+	assert_has(err.message, "restoring it failed too");
+	assert_has(err.message, "it may still hold sysupgrade_transaction=2.0 and no slot flipped");
+	/* And that is what it holds. */
+	snprintf(saved, sizeof(saved), "%s.saved", fx->path[P_ENVBIN]);
+	assert_int_equal(rmdir(fx->path[P_ENVBIN]), 0);
+	assert_int_equal(rename(saved, fx->path[P_ENVBIN]), 0);
+	assert_env(fx, "sysupgrade_transaction", "2.0");
+	assert_env(fx, "boot_slot", "a");
+	assert_env(fx, "upgrade_available", NULL);
+}
+
 /* A marker left by an earlier, interrupted install is put back. */
 static void test_rollback_keeps_older_marker(void **state)
 {
@@ -1194,6 +1229,7 @@ int main(void)
 		T(test_run_wrong_compression),
 		T(test_tampered_none),
 		T(test_single_slot_marker),
+		T(test_final_commit_fails),
 		T(test_tampered_last_none),
 		T(test_tampered_last_zstd),
 		T(test_tampered_gzip),
