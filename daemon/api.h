@@ -5,7 +5,7 @@
 #include <microhttpd.h>
 #include <stdbool.h>
 
-#include "daemon.h"
+#include "shared.h"
 
 /* One MHD daemon: the access handler's cls. */
 struct listener {

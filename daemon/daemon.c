@@ -37,121 +37,6 @@
 
 #define HEARTBEAT_MAX_MS 10000
 
-/* ---- shared state ---- */
-
-struct keys_ref *daemon_keys_get(struct daemon *d)
-{
-	struct keys_ref *k;
-
-	pthread_mutex_lock(&d->lock);
-	k = d->keys;
-	k->refs++;
-	pthread_mutex_unlock(&d->lock);
-	return k;
-}
-
-void daemon_keys_put(struct daemon *d, struct keys_ref *k)
-{
-	bool last;
-
-	pthread_mutex_lock(&d->lock);
-	last = !--k->refs;
-	pthread_mutex_unlock(&d->lock);
-	if (last) {
-		keyring_free(k->kr);
-		free(k);
-	}
-}
-
-static void set_keys(struct daemon *d, struct keyring *kr)
-{
-	struct keys_ref *k = calloc(1, sizeof(*k)), *old;
-
-	if (!k) {
-		keyring_free(kr);
-		log_err("reload: %m; keeping the old keys");
-		return;
-	}
-	k->kr = kr;
-	k->refs = 1;
-	pthread_mutex_lock(&d->lock);
-	old = d->keys;
-	d->keys = k;
-	pthread_mutex_unlock(&d->lock);
-	if (old)
-		daemon_keys_put(d, old);
-}
-
-void daemon_stage(struct daemon *d, struct bundle_reader *br, char *report)
-{
-	struct bundle_reader *old;
-	char *old_report;
-
-	pthread_mutex_lock(&d->lock);
-	old = d->staged;
-	old_report = d->staged_report;
-	d->staged = br;
-	d->staged_report = report;
-	pthread_mutex_unlock(&d->lock);
-	bundle_reader_free(old);
-	free(old_report);
-}
-
-void daemon_unstage(struct daemon *d)
-{
-	pthread_mutex_lock(&d->lock);
-	staging_discard();
-	bundle_reader_free(d->staged);
-	free(d->staged_report);
-	d->staged = NULL;
-	d->staged_report = NULL;
-	pthread_mutex_unlock(&d->lock);
-}
-
-bool daemon_has_staged(struct daemon *d)
-{
-	bool has;
-
-	pthread_mutex_lock(&d->lock);
-	has = d->staged != NULL;
-	pthread_mutex_unlock(&d->lock);
-	return has;
-}
-
-char *daemon_staged_report(struct daemon *d)
-{
-	char *s = NULL;
-
-	pthread_mutex_lock(&d->lock);
-	if (d->staged_report)
-		s = strdup(d->staged_report);
-	pthread_mutex_unlock(&d->lock);
-	return s;
-}
-
-enum su_err daemon_discard(struct daemon *d, struct su_error *err)
-{
-	enum su_state s;
-	enum su_err rc = SU_OK;
-
-	pthread_mutex_lock(&d->lock);
-	s = state_get();
-	if (state_is_busy(s)) {
-		rc = su_error_set(err, SU_ERR_BUSY,
-				  "the daemon is %s; the bundle is in use", state_name(s));
-	} else {
-		staging_discard();
-		bundle_reader_free(d->staged);
-		free(d->staged_report);
-		d->staged = NULL;
-		d->staged_report = NULL;
-		if (s == ST_STAGED || s == ST_FAILED)
-			state_set(ST_IDLE);
-	}
-	pthread_mutex_unlock(&d->lock);
-	return rc;
-}
-
 /* ---- start ---- */
 
 /* A bundle staged before a restart is kept only if it verifies again. */
@@ -195,7 +80,7 @@ static enum su_err load(struct daemon *d, const char *path,
 		return err->code;
 	if (keyring_load_dir(d->cfg->keys_dir, &kr, err))
 		return err->code;
-	set_keys(d, kr);
+	daemon_set_keys(d, kr);
 	if (auth_set_tokens(d->cfg, err))
 		return err->code;
 	if (!d->cfg->n_tokens && !d->cfg->client_ca)
@@ -222,7 +107,7 @@ static void reload(struct daemon *d)
 	}
 	if (auth_set_tokens(cfg, &err))
 		log_err("reload: %s", err.message);
-	set_keys(d, kr);
+	daemon_set_keys(d, kr);
 	log_notice("reloaded %zu key(s) from %s and %zu token(s)",
 		   keyring_count(kr), cfg->keys_dir, cfg->n_tokens);
 	config_free(cfg);

@@ -2,35 +2,10 @@
 #ifndef SU_DAEMON_DAEMON_H
 #define SU_DAEMON_DAEMON_H
 
-#include <pthread.h>
 #include <stdbool.h>
 
-#include "bundle_reader.h"
-#include "config.h"
 #include "error.h"
-
-/*
- * What the daemon's threads share. The config is read-only after start
- * (SIGHUP only swaps the keyring and, in auth.c, the tokens). The staged
- * bundle and the keyring are guarded by @lock; an upload keeps the
- * keyring it started with alive through a reference.
- */
-struct keys_ref {
-	struct keyring *kr;
-	unsigned refs;
-};
-
-struct daemon {
-	struct config *cfg;
-	int run_lock;		/* run_lock.h: one installer per device */
-	char *running_version;	/* the running version; downgrade check */
-	pthread_mutex_t lock;
-	struct keys_ref *keys;
-	/* The staged bundle: its reader (manifest, payload offsets) and
-	 * the verification report sent for it. NULL when none. */
-	struct bundle_reader *staged;
-	char *staged_report;
-};
+#include "shared.h"
 
 /* `sysupgraded` without --install/--mark-good: serve the HTTP API. */
 int daemon_run(const char *config_path, bool foreground, int verbose);
@@ -47,19 +22,5 @@ enum su_err daemon_open(struct daemon *d, const char *config_path,
 			struct su_error *err);
 enum su_err daemon_listen(struct daemon *d, struct su_error *err);
 void daemon_close(struct daemon *d);
-
-struct keys_ref *daemon_keys_get(struct daemon *d);
-void daemon_keys_put(struct daemon *d, struct keys_ref *k);
-
-/* Replace the staged bundle (ownership of @br and @report passes). */
-void daemon_stage(struct daemon *d, struct bundle_reader *br, char *report);
-/* Forget the staged bundle and delete its file. */
-void daemon_unstage(struct daemon *d);
-bool daemon_has_staged(struct daemon *d);
-/* DELETE /bundle: unstage unless an upload or install runs
- * (SU_ERR_BUSY). */
-enum su_err daemon_discard(struct daemon *d, struct su_error *err);
-/* A copy of the staged bundle's report, or NULL. */
-char *daemon_staged_report(struct daemon *d);
 
 #endif

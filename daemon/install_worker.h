@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "daemon.h"
+#include "shared.h"
 #include "error.h"
 
 /* The body of POST /install; all false by default. */

@@ -2,7 +2,7 @@
 #ifndef SU_DAEMON_SERVER_H
 #define SU_DAEMON_SERVER_H
 
-#include "daemon.h"
+#include "shared.h"
 #include "error.h"
 
 /*

@@ -199,7 +199,7 @@ enum su_err staging_upload_write(struct staging_upload *up, const void *buf,
 	return SU_OK;
 }
 
-static void upload_free(struct staging_upload *up)
+static void staging_upload_free(struct staging_upload *up)
 {
 	if (up->fd >= 0)
 		close(up->fd);
@@ -213,7 +213,7 @@ void staging_upload_abort(struct staging_upload *up)
 		return;
 	if (up->temp)
 		unlink(up->temp);
-	upload_free(up);
+	staging_upload_free(up);
 }
 
 /* An O_TMPFILE gets a name through /proc/self/fd (no CAP_DAC_READ_SEARCH
@@ -253,7 +253,7 @@ enum su_err staging_upload_commit(struct staging_upload *up,
 		staging_upload_abort(up);
 		return rc;
 	}
-	upload_free(up);
+	staging_upload_free(up);
 	return SU_OK;
 }
 

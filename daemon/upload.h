@@ -5,7 +5,7 @@
 #include <microhttpd.h>
 #include <stdbool.h>
 
-#include "daemon.h"
+#include "shared.h"
 
 /*
  * POST/PUT /bundle: the body (raw, chunked or multipart/form-data field
