@@ -51,19 +51,22 @@ static void restore_staged(struct daemon *d)
 	struct bundle_reader *br = NULL;
 	struct su_error err;
 	char *report;
+	int fd;
 
-	if (access(path, F_OK))
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return;
-	if (bundle_verify_file(path, &policy, &br, &err) ||
+	if (bundle_verify_fd(fd, path, &policy, &br, &err) ||
 	    install_check_targets(d->cfg, bundle_reader_manifest(br), &err)) {
 		log_warn("staged %s no longer verifies (%s: %s); removed",
 			 path, su_err_name(err.code), err.message);
+		close(fd);
 		bundle_reader_free(br);
 		staging_discard();
 		return;
 	}
 	report = upload_report(br);
-	daemon_stage(d, br, report);
+	daemon_stage(d, br, report, fd);
 	state_set(ST_STAGED);
 	log_notice("kept the bundle staged before the restart: %s", path);
 }
@@ -200,7 +203,7 @@ static void detached_ready(int fd)
 
 static void unload(struct daemon *d)
 {
-	daemon_stage(d, NULL, NULL);	/* the file stays for a restart */
+	daemon_stage(d, NULL, NULL, -1);	/* the file stays for a restart */
 	if (d->keys)
 		daemon_keys_put(d, d->keys);
 	auth_free();

@@ -197,6 +197,9 @@ static enum su_err plan(struct job *j, struct su_error *err)
 	if (!rc)
 		rc = install_plan_build(d->cfg, m, bundle_reader_payloads(d->staged),
 					staging_bundle_path(), j->env, &j->plan, err);
+	/* The file verified, held open since: never found again by name. */
+	if (!rc)
+		j->plan->bundle_fd = d->staged_fd;
 	if (!rc && j->plan->in_place)
 		rc = su_error_set(err, SU_ERR_BUSY,
 				  "the bundle writes a target in use by the running system; in-place install needs the handover, which is not built yet");

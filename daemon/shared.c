@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "shared.h"
@@ -57,17 +58,23 @@ void daemon_set_keys(struct daemon *d, struct keyring *kr)
 		daemon_keys_put(d, old);
 }
 
-void daemon_stage(struct daemon *d, struct bundle_reader *br, char *report)
+void daemon_stage(struct daemon *d, struct bundle_reader *br, char *report,
+		  int fd)
 {
 	struct bundle_reader *old;
 	char *old_report;
+	int old_fd;
 
 	pthread_mutex_lock(&d->lock);
 	old = d->staged;
 	old_report = d->staged_report;
+	old_fd = old ? d->staged_fd : -1;
 	d->staged = br;
 	d->staged_report = report;
+	d->staged_fd = fd;
 	pthread_mutex_unlock(&d->lock);
+	if (old_fd >= 0)
+		close(old_fd);
 	bundle_reader_free(old);
 	free(old_report);
 }
@@ -76,6 +83,9 @@ void daemon_stage(struct daemon *d, struct bundle_reader *br, char *report)
 static void drop_staged(struct daemon *d)
 {
 	staging_discard();
+	if (d->staged && d->staged_fd >= 0)
+		close(d->staged_fd);
+	d->staged_fd = -1;
 	bundle_reader_free(d->staged);
 	free(d->staged_report);
 	d->staged = NULL;

@@ -30,6 +30,7 @@ struct daemon {
 	 * the verification report sent for it. NULL when none. */
 	struct bundle_reader *staged;
 	char *staged_report;
+	int staged_fd;		/* the staged file, open; valid with @staged */
 };
 
 /* Use @kr from now on; an upload keeps the keyring it took. */
@@ -39,7 +40,10 @@ struct keys_ref *daemon_keys_get(struct daemon *d);
 void daemon_keys_put(struct daemon *d, struct keys_ref *k);
 
 /* Replace the staged bundle (ownership of @br and @report passes). */
-void daemon_stage(struct daemon *d, struct bundle_reader *br, char *report);
+/* Replace the staged bundle; ownership of @br, @report and the open
+ * file @fd (or -1) passes. */
+void daemon_stage(struct daemon *d, struct bundle_reader *br, char *report,
+		  int fd);
 /* Forget the staged bundle and delete its file. */
 void daemon_unstage(struct daemon *d);
 bool daemon_has_staged(struct daemon *d);

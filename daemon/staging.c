@@ -237,7 +237,7 @@ static enum su_err name_tmpfile(struct staging_upload *up, struct su_error *err)
 	return SU_OK;
 }
 
-enum su_err staging_upload_commit(struct staging_upload *up,
+enum su_err staging_upload_commit(struct staging_upload *up, int *fd,
 				  struct su_error *err)
 {
 	enum su_err rc = SU_OK;
@@ -253,6 +253,8 @@ enum su_err staging_upload_commit(struct staging_upload *up,
 		staging_upload_abort(up);
 		return rc;
 	}
+	*fd = up->fd;
+	up->fd = -1;
 	staging_upload_free(up);
 	return SU_OK;
 }

@@ -49,8 +49,9 @@ int staging_upload_fd(const struct staging_upload *up);
 enum su_err staging_upload_write(struct staging_upload *up, const void *buf,
 				 size_t len, struct su_error *err);
 /* Make the upload the staged bundle (replacing one staged before) and
- * free @up. */
-enum su_err staging_upload_commit(struct staging_upload *up,
+ * free @up; *@fd keeps the file open (the caller closes it), so an
+ * install reads what was verified, never a file found again by name. */
+enum su_err staging_upload_commit(struct staging_upload *up, int *fd,
 				  struct su_error *err);
 /* Drop the upload and free @up; NULL is fine. */
 void staging_upload_abort(struct staging_upload *up);

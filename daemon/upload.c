@@ -308,6 +308,8 @@ char *upload_report(const struct bundle_reader *br)
 /* Body complete: finish the verification and stage. */
 static enum su_err stage(struct upload *u, char **text)
 {
+	int fd;
+
 	if (u->multipart) {
 		if (MHD_destroy_post_processor(u->pp) == MHD_NO && !u->err.code)
 			su_error_set(&u->err, SU_ERR_BAD_REQUEST,
@@ -329,14 +331,14 @@ static enum su_err stage(struct upload *u, char **text)
 	*text = upload_report(u->br);
 	if (!*text)
 		return su_error_set(&u->err, SU_ERR_NOMEM, "report: %m");
-	if (staging_upload_commit(u->st, &u->err)) {
+	if (staging_upload_commit(u->st, &fd, &u->err)) {
 		u->st = NULL;
 		free(*text);
 		return u->err.code;
 	}
 	u->st = NULL;
 	log_notice("staged bundle of %" PRIu64 " bytes", u->bytes);
-	daemon_stage(u->d, u->br, strdup(*text));
+	daemon_stage(u->d, u->br, strdup(*text), fd);
 	u->br = NULL;
 	u->ended = true;
 	state_set(ST_STAGED);
