@@ -45,23 +45,6 @@ env_get() {
 	sed -n "s/^$1=//p" env.txt
 }
 
-# wait_end STATE: poll /status (30 s at most) until the install ends
-# in STATE.
-wait_end() {
-	_we_i=0
-	while :; do
-		_we_s=$(status_field 'j["state"]')
-		case $_we_s in
-		installing|writing|finalizing) ;;
-		*) break ;;
-		esac
-		_we_i=$((_we_i + 1))
-		[ "$_we_i" -lt 300 ] || fail "the install did not end: $(cat body)"
-		sleep 0.1
-	done
-	assert_eq "$1" "$_we_s" "state after the install ($(cat body))"
-}
-
 # image VERSION: payload.img, an ext4 image holding /version.
 image() {
 	rm -rf tree payload.img

@@ -209,6 +209,23 @@ expect_api() {
 		fail "$_ea_what: expected HTTP $_ea_want, got $_ea_got: $(cat body 2>/dev/null) $(cat curl.err)"
 }
 
+# wait_end STATE: poll /status (60 s at most) until the install ends
+# in STATE.
+wait_end() {
+	_we_i=0
+	while :; do
+		_we_s=$(status_field 'j["state"]')
+		case $_we_s in
+		installing|writing|finalizing) ;;
+		*) break ;;
+		esac
+		_we_i=$((_we_i + 1))
+		[ "$_we_i" -lt 600 ] || fail "the install did not end: $(cat body)"
+		sleep 0.1
+	done
+	assert_eq "$1" "$_we_s" "state after the install ($(cat body))"
+}
+
 # json FIELD-EXPR: of ./body
 json() {
 	json_get body "$1"

@@ -65,22 +65,6 @@ rm -rf b && mkdir b && cp payload.img b/
 	tar --format=ustar -cf "$WORK/bundle.tar" manifest.json manifest.json.sig payload.img
 )
 
-# wait_end STATE: poll /status (60 s at most) until the install ends.
-wait_end() {
-	_we_i=0
-	while :; do
-		_we_s=$(status_field 'j["state"]')
-		case $_we_s in
-		installing|writing|finalizing) ;;
-		*) break ;;
-		esac
-		_we_i=$((_we_i + 1))
-		[ "$_we_i" -lt 600 ] || fail "the install did not end: $(cat body)"
-		sleep 0.1
-	done
-	assert_eq "$1" "$_we_s" "state after the install ($(cat body))"
-}
-
 # tamper WHERE OFFSET: stage bundle.tar, change the byte at OFFSET of
 # the payload inside the staged file, install: failed, hash_mismatch,
 # the target as it was.
