@@ -479,6 +479,17 @@ static size_t add_image(struct fx *fx, const char *target, const char *type,
 	return i;
 }
 
+/* Start the manifest over, with no image (the bundle file keeps
+ * growing, so the offsets stay true). */
+static void clear_images(struct fx *fx)
+{
+	for (size_t i = 0; i < fx->m.n_images; i++) {
+		free(fx->installed[i]);
+		fx->installed[i] = NULL;
+	}
+	fx->m.n_images = 0;
+}
+
 static enum su_err build(struct fx *fx, struct su_error *err)
 {
 	install_plan_free(fx->plan);
@@ -665,8 +676,7 @@ static void test_second_install_refused(void **state)
 	assert_string_equal(fx->plan->steps[0].device, "/dev/fake-a");
 	/* A single-slot target is not an A/B install: still allowed. */
 	write_file(fx->path[P_CMDLINE], "sysupgrade.slot=a", 17);
-	fx->m.n_images = 0;
-	fx->end = 1000;
+	clear_images(fx);
 	add_image(fx, "kernel", "fake", COMPRESSION_NONE, make_data(100, 2), 100);
 	build_ok(fx);
 }
@@ -857,12 +867,12 @@ static void test_single_slot_marker(void **state)
 
 	add_image(fx, "kernel", "fake", COMPRESSION_NONE, make_data(100, 1), 100);
 	assert_true(install_needs_bootenv(fx->cfg, &fx->m));
-	fx->m.n_images = 0;
+	clear_images(fx);
 	add_image(fx, "scratch", "fake", COMPRESSION_NONE, make_data(100, 1), 100);
 	assert_false(install_needs_bootenv(fx->cfg, &fx->m));
 	/* No environment configured: nothing to mark. */
 	unlink(fx->path[P_ENVCFG]);
-	fx->m.n_images = 0;
+	clear_images(fx);
 	add_image(fx, "kernel", "fake", COMPRESSION_NONE, make_data(100, 1), 100);
 	assert_false(install_needs_bootenv(fx->cfg, &fx->m));
 	(void)err;
