@@ -678,10 +678,12 @@ static void wait_rest(void)
 }
 
 /* Upload files are O_TMPFILE: only an open descriptor shows them. */
+/* No file of staging is open, but the staged bundle the daemon holds. */
 static void check_no_open_upload(void)
 {
 	DIR *d = opendir("/proc/self/fd");
 	size_t n = strlen(staging);
+	int held = dmn.staged ? dmn.staged_fd : -1;
 	struct dirent *e;
 
 	if (!d)
@@ -690,6 +692,8 @@ static void check_no_open_upload(void)
 		char path[64], target[256];
 		ssize_t len;
 
+		if (held >= 0 && atoi(e->d_name) == held)
+			continue;
 		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
 		len = readlink(path, target, sizeof(target) - 1);
 		if (len <= 0)
