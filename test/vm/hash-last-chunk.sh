@@ -107,51 +107,10 @@ BAD_SHA=$(sum tampered.img)
 A_VOL_SHA=$(padded old-a.bin)
 B_VOL_SHA=$(padded rootfs.img)
 
-cat > sysupgraded.conf <<EOF
-[device]
-compatible = acme,vm
-version = 1.0
-keys = /etc/su/keys
-fw_env_config = /etc/su/fw_env.config
-booted_slot_arg = sysupgrade.slot
-
-[server]
-listen = 127.0.0.1:8443
-cert = /etc/su/tls/cert.pem
-key = /etc/su/tls/key.pem
-token_sha256 = $(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)
-
-[staging]
-dir = /run/staging
-max_size = 16M
-
-[install]
-reboot_command = /bin/true
-
-[target:rootfs]
-type = ubi
-a = ubi0:rootfs_a
-b = ubi0:rootfs_b
-slot_var = boot_slot
-verify = readback
-EOF
-echo "/dev/vdb 0x0 0x4000" > fw_env.config
+vm_daemon_files "/dev/vdb 0x0 0x4000"
 
 # What both boots do first: attach UBI, start the daemon.
-cat > prelude.sh <<EOF
-TOKEN=$TOKEN
-URL=https://127.0.0.1:8443/api/v1
-api() { curl -sS --cacert /etc/su/tls/cert.pem -H "Authorization: Bearer \$TOKEN" "\$@"; }
-state() { api \$URL/status | sed -n 's/^{"state":"\\([a-z]*\\)".*/\\1/p'; }
-# wait_state STATE: poll /status for up to 60 s
-wait_state() {
-	i=0
-	while [ "\$(state)" != "\$1" ]; do
-		i=\$((i + 1))
-		[ \$i -lt 300 ] || { echo "FAIL: state \$(state), want \$1"; api \$URL/status; cat /tmp/daemon.log; exit 1; }
-		sleep 0.2
-	done
-}
+{ cat daemon-guest.sh; cat <<EOF; } > prelude.sh
 # whole_sha VOL: SHA-256 of all of /dev/ubi0_VOL
 whole_sha() { sha256sum < /dev/ubi0_\$1 | cut -d' ' -f1; }
 uenv() { fw_printenv -c /etc/su/fw_env.config "\$@"; }

@@ -101,3 +101,54 @@ vm_ff_image() {
 	[ $# -lt 3 ] || dd if="$3" of="$1" conv=notrunc status=none ||
 		vm_fail "cannot make the 0xFF image $1"
 }
+
+# vm_daemon_files FW_ENV_LINE: for a guest that runs sysupgraded over
+# UBI slots a/b (TOKEN set): ./sysupgraded.conf, ./fw_env.config holding
+# FW_ENV_LINE, and ./daemon-guest.sh, the guest's helpers (api, state,
+# wait_state) to put at the top of a guest script.
+vm_daemon_files() {
+cat > sysupgraded.conf <<EOF
+[device]
+compatible = acme,vm
+version = 1.0
+keys = /etc/su/keys
+fw_env_config = /etc/su/fw_env.config
+booted_slot_arg = sysupgrade.slot
+
+[server]
+listen = 127.0.0.1:8443
+cert = /etc/su/tls/cert.pem
+key = /etc/su/tls/key.pem
+token_sha256 = $(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)
+
+[staging]
+dir = /run/staging
+max_size = 16M
+
+[install]
+reboot_command = /bin/true
+
+[target:rootfs]
+type = ubi
+a = ubi0:rootfs_a
+b = ubi0:rootfs_b
+slot_var = boot_slot
+verify = readback
+EOF
+	echo "$1" > fw_env.config
+	cat > daemon-guest.sh <<EOF
+TOKEN=$TOKEN
+URL=https://127.0.0.1:8443/api/v1
+api() { curl -sS --cacert /etc/su/tls/cert.pem -H "Authorization: Bearer \$TOKEN" "\$@"; }
+state() { api \$URL/status | sed -n 's/^{"state":"\\([a-z]*\\)".*/\\1/p'; }
+# wait_state STATE: poll /status for up to 60 s
+wait_state() {
+	i=0
+	while [ "\$(state)" != "\$1" ]; do
+		i=\$((i + 1))
+		[ \$i -lt 300 ] || { echo "FAIL: state \$(state), want \$1"; api \$URL/status; cat /tmp/daemon.log; exit 1; }
+		sleep 0.2
+	done
+}
+EOF
+}
