@@ -163,6 +163,13 @@ static enum su_err set_keep(struct parse *p, void *field, const char *value)
 	return append_words(p, &p->c->keep, &p->c->n_keep, value);
 }
 
+static enum su_err set_extra_files(struct parse *p, void *field,
+				   const char *value)
+{
+	(void)field;
+	return append_words(p, &p->c->extra_files, &p->c->n_extra_files, value);
+}
+
 static enum su_err set_token(struct parse *p, void *field, const char *value)
 {
 	struct config *c = p->c;
@@ -238,6 +245,7 @@ static const struct key device_keys[] = {
 	{ "transaction_var", F(transaction_var), set_string },
 	{ "cmdline", F(cmdline), set_string },
 	{ "booted_slot_arg", F(booted_slot_arg), set_string },
+	{ "meminfo", F(meminfo), set_string },
 	{ NULL, 0, NULL },
 };
 
@@ -265,8 +273,19 @@ static const struct key install_keys[] = {
 	{ "handover", F(handover), set_string },
 	{ "handover_command", F(handover_command), set_string },
 	{ "stop_command", F(stop_command), set_string },
+	{ "start_command", F(start_command), set_string },
+	{ "stop_timeout", F(stop_timeout), set_uint },
+	{ "s6_scandir", F(s6_scandir), set_string },
 	{ "reboot_command", F(reboot_command), set_string },
 	{ "keep", 0, set_keep },
+	{ "keep_d", F(keep_d), set_string },
+	{ "keep_target", F(keep_target), set_string },
+	{ "keep_path", F(keep_path), set_string },
+	{ "extra_files", 0, set_extra_files },
+	{ "last_install", F(last_install), set_string },
+	{ "last_install_var", F(last_install_var), set_string },
+	{ "watchdog", F(watchdog), set_string },
+	{ "stage2_memory", F(stage2_memory), set_size },
 	{ NULL, 0, NULL },
 };
 
@@ -450,9 +469,14 @@ static enum su_err apply_defaults(struct parse *p)
 	rc = rc ? rc : set_default(p, &c->bootcount_var, "bootcount");
 	rc = rc ? rc : set_default(p, &c->transaction_var, "sysupgrade_transaction");
 	rc = rc ? rc : set_default(p, &c->cmdline, "/proc/cmdline");
+	rc = rc ? rc : set_default(p, &c->meminfo, "/proc/meminfo");
 	rc = rc ? rc : set_default(p, &c->staging_dir, "/run/sysupgraded");
 	rc = rc ? rc : set_default(p, &c->handover, "none");
 	rc = rc ? rc : set_default(p, &c->reboot_command, "reboot");
+	rc = rc ? rc : set_default(p, &c->s6_scandir, "/run/service");
+	rc = rc ? rc : set_default(p, &c->keep_d, "/etc/sysupgraded/keep.d");
+	rc = rc ? rc : set_default(p, &c->keep_path, "/");
+	rc = rc ? rc : set_default(p, &c->last_install_var, "sysupgrade_last");
 	rc = rc ? rc : set_default(p, &c->www_dir, "/usr/share/sysupgraded/www");
 	for (size_t i = 0; !rc && i < c->n_targets; i++) {
 		struct config_target *t = &c->targets[i];
@@ -464,6 +488,10 @@ static enum su_err apply_defaults(struct parse *p)
 		c->max_connections = 32;
 	if (!c->connection_timeout)
 		c->connection_timeout = 30;
+	if (!c->stop_timeout)
+		c->stop_timeout = 60;
+	if (!c->stage2_memory)
+		c->stage2_memory = CONFIG_STAGE2_MEMORY;
 	return rc;
 }
 
@@ -484,6 +512,14 @@ static enum su_err validate(struct parse *p)
 			   c->handover);
 	if (!strcmp(c->handover, "exec") && !c->handover_command)
 		return bad(p, "[install] handover = exec needs handover_command");
+	if (c->keep_target && !config_find_target(c, c->keep_target))
+		return bad(p, "[install] keep_target = %s: no [target:%s]",
+			   c->keep_target, c->keep_target);
+	if (c->last_install && strcmp(c->last_install, "bootenv") &&
+	    strcmp(c->last_install, "none") &&
+	    (strncmp(c->last_install, "file:/", 6)))
+		return bad(p, "[install] last_install = %s: expected bootenv, none or file:/PATH",
+			   c->last_install);
 	for (size_t i = 0; i < c->n_targets; i++) {
 		enum su_err rc = check_target(p, &c->targets[i]);
 
@@ -558,10 +594,12 @@ static void free_strings(struct config *c)
 		&c->path, &c->compatible, &c->version, &c->version_file,
 		&c->keys_dir, &c->fw_env_config, &c->upgrade_available_var,
 		&c->bootcount_var, &c->transaction_var, &c->cmdline,
-		&c->booted_slot_arg, &c->tls_cert,
+		&c->booted_slot_arg, &c->meminfo, &c->tls_cert,
 		&c->tls_key, &c->client_ca, &c->www_dir, &c->staging_dir,
 		&c->handover, &c->handover_command, &c->stop_command,
-		&c->reboot_command,
+		&c->reboot_command, &c->start_command, &c->s6_scandir,
+		&c->keep_d, &c->keep_target, &c->keep_path, &c->last_install,
+		&c->last_install_var, &c->watchdog,
 	};
 
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
@@ -578,6 +616,7 @@ void config_free(struct config *c)
 	free(c->listen);
 	free_list(c->token_sha256, c->n_tokens);
 	free_list(c->keep, c->n_keep);
+	free_list(c->extra_files, c->n_extra_files);
 	for (size_t i = 0; i < c->n_targets; i++)
 		free_target(&c->targets[i]);
 	free(c->targets);

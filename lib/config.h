@@ -15,6 +15,9 @@
  */
 
 #define CONFIG_DEFAULT_PATH "/etc/sysupgraded.conf"
+/* Stage 2's working memory beyond the ramfs and the bundle (admission);
+ * measured in test/bench/RESULTS.md, [install] stage2_memory overrides. */
+#define CONFIG_STAGE2_MEMORY (6ULL << 20)
 
 /* One backend-specific key of a [target:NAME] section, e.g. mkfs = yes. */
 struct config_option {
@@ -55,6 +58,7 @@ struct config {
 	char *transaction_var;		/* set while flash is being written */
 	char *cmdline;			/* the kernel command line file */
 	char *booted_slot_arg;		/* kernel argument naming the booted slot */
+	char *meminfo;			/* MemAvailable is read here (admission) */
 
 	/* [server] */
 	struct config_listen *listen;
@@ -76,10 +80,22 @@ struct config {
 	/* [install] */
 	char *handover;		/* none, busybox, s6, systemd, exec */
 	char *handover_command;
-	char *stop_command;
+	char *stop_command;	/* stops services before the handover */
+	char *start_command;	/* starts them again when it fails */
+	unsigned stop_timeout;	/* seconds the stop command may take */
+	char *s6_scandir;	/* handover = s6: s6-svscan's scan directory */
 	char *reboot_command;
-	char **keep;		/* paths kept across an in-place upgrade */
+	char **keep;		/* paths and globs kept across an in-place upgrade */
 	size_t n_keep;
+	char *keep_d;		/* directory of files listing more of them */
+	char *keep_target;	/* target the kept files go to (default: in_use) */
+	char *keep_path;	/* directory inside it (default "/") */
+	char **extra_files;	/* more files for the stage-2 ramfs */
+	size_t n_extra_files;
+	char *last_install;	/* "bootenv", "file:PATH" or "none" */
+	char *last_install_var;	/* bootenv variable for last_install = bootenv */
+	char *watchdog;		/* device stage 2 keeps fed, or NULL */
+	uint64_t stage2_memory;	/* stage 2's working memory (admission) */
 
 	struct config_target *targets;
 	size_t n_targets;
