@@ -18,6 +18,7 @@
 #include "bundle_reader.h"
 #include "install.h"
 #include "install_stream.h"
+#include "last_install.h"
 #include "signature.h"
 #include "slot.h"
 
@@ -357,9 +358,25 @@ static void rollback_transaction(const struct install_plan *plan,
 		bootenv_commit(env, &ignored);
 }
 
+/* The success record, made at the commit that makes it true. */
+static enum su_err stage_record(const struct install_plan *plan,
+				struct bootenv *env, struct su_error *err)
+{
+	struct last_install r;
+	enum su_err rc;
+
+	rc = last_install_set(&r, plan->manifest->version, NULL, err);
+	if (rc)
+		return rc;
+	rc = last_install_stage(plan->config, env, &r, err);
+	last_install_free(&r);
+	return rc;
+}
+
 /*
  * Everything in one commit. The bundle's own variables go first so that
- * they cannot undo the slot flip, the boot counting or the marker.
+ * they cannot undo the slot flip, the boot counting, the marker or the
+ * record.
  */
 static enum su_err end_transaction(const struct install_plan *plan,
 				   struct bootenv *env, struct su_error *err)
@@ -381,6 +398,8 @@ static enum su_err end_transaction(const struct install_plan *plan,
 	rc = rc ? rc : bootenv_set(env, c->upgrade_available_var, "1", err);
 	rc = rc ? rc : bootenv_set(env, c->bootcount_var, "0", err);
 	rc = rc ? rc : bootenv_set(env, c->transaction_var, NULL, err);
+	if (plan->record)
+		rc = rc ? rc : stage_record(plan, env, err);
 	return rc ? rc : bootenv_commit(env, err);
 }
 
@@ -453,6 +472,29 @@ enum su_err install_run(const struct install_plan *plan, struct bootenv *env,
 	return rc;
 }
 
+enum su_err install_record(const struct install_plan *plan,
+			   struct bootenv *env, const char *prefix,
+			   const struct su_error *failure,
+			   struct su_error *err)
+{
+	const struct config *cfg = plan->config;
+	bool in_env = last_install_mode(cfg, NULL) == LAST_INSTALL_BOOTENV;
+	struct last_install r;
+	enum su_err rc;
+
+	if (!failure && env && plan->record && in_env)
+		return SU_OK;	/* in the final commit */
+	/* After a failure only the stored copy is known to be sane. */
+	if (failure && env && in_env && (rc = bootenv_reload(env, err)))
+		return rc;
+	rc = last_install_set(&r, plan->manifest->version, failure, err);
+	if (rc)
+		return rc;
+	rc = last_install_write(cfg, env, prefix, &r, err);
+	last_install_free(&r);
+	return rc;
+}
+
 /* ---- sysupgraded --install / --mark-good ---- */
 
 bool install_needs_bootenv(const struct config *cfg, const struct manifest *m)
@@ -484,6 +526,26 @@ static enum su_err refuse_in_place(const struct install_plan *plan,
 	return SU_OK;
 }
 
+/*
+ * The result of a run that began, for the next boot. An install that
+ * failed keeps its own error; one that worked but whose record could
+ * not be written says both.
+ */
+static enum su_err record(const struct install_plan *plan,
+			  struct bootenv *env, enum su_err rc,
+			  struct su_error *err)
+{
+	char why[sizeof(err->message)];
+	struct su_error e;
+
+	if (!install_record(plan, env, NULL, rc ? err : NULL, &e) || rc)
+		return rc;
+	memcpy(why, e.message, sizeof(why));
+	return su_error_set(err, e.code,
+			    "installed %.64s, but its [install] last_install record was not written: %.400s",
+			    plan->manifest->version, why);
+}
+
 /* Verified bundle -> boot environment (if needed) -> plan -> run. */
 static enum su_err install_verified(const struct config *cfg,
 				   const char *path, int fd,
@@ -503,10 +565,13 @@ static enum su_err install_verified(const struct config *cfg,
 					path, env, &plan, err);
 	if (!rc) {
 		plan->bundle_fd = fd;
+		plan->record = true;
 		rc = refuse_in_place(plan, err);
 	}
-	if (!rc)
+	if (!rc) {
 		rc = install_run(plan, env, progress, ctx, err);
+		rc = record(plan, env, rc, err);
+	}
 	install_plan_free(plan);
 	bootenv_close(env);
 	return rc;

@@ -32,7 +32,9 @@ struct bootenv;
  *   before the first write:   transaction_var = <bundle version>
  *   after every image passed: each A/B slot_var flipped, manifest bootenv
  *                             variables, upgrade_available_var = 1,
- *                             bootcount_var = 0, transaction_var unset —
+ *                             bootcount_var = 0, transaction_var unset,
+ *                             and with plan->record a success record
+ *                             (lib/last_install.h, bootenv mode) —
  *                             all in one bootenv_commit(); the bundle's
  *                             variables cannot override the others.
  * On a failure the engine sees (a write error, a hash or size mismatch)
@@ -61,6 +63,10 @@ struct install_plan {
 	size_t n_steps;
 	uint64_t total;			/* sum of installed sizes */
 	bool in_place;			/* some target is in_use */
+	/* Set by the caller: install_run() carries a success record in
+	 * its final commit ([install] last_install = bootenv); see
+	 * install_record() for the rest. False: no record, as before. */
+	bool record;
 };
 
 struct install_progress {
@@ -107,6 +113,22 @@ enum su_err install_run(const struct install_plan *plan, struct bootenv *env,
 			struct su_error *err);
 
 /*
+ * After install_run(@plan, @env, ...) ended, with the same @env still
+ * open (or NULL): record its result for the next boot
+ * (lib/last_install.h) where the final commit did not already carry it.
+ * @failure is install_run()'s error, NULL for a success. A failure is
+ * written in every mode (bootenv: @env is read again first, so nothing
+ * uncommitted goes with it); a success in file mode, at @prefix (NULL:
+ * "/") + PATH; a success in bootenv mode only when install_run() had no
+ * @env or plan->record was not set. Errors: those of
+ * last_install_write(); the install's own result stands either way.
+ */
+enum su_err install_record(const struct install_plan *plan,
+			   struct bootenv *env, const char *prefix,
+			   const struct su_error *failure,
+			   struct su_error *err);
+
+/*
  * Every image of @m names a target of @cfg that has the image's type:
  * the one rule, used when the manifest is verified, when a staged
  * bundle is restored and when an install is planned.
@@ -128,7 +150,10 @@ bool install_needs_bootenv(const struct config *cfg, const struct manifest *m);
  * run it. In-place targets are refused here (they need the handover).
  * The file is opened once, verified and installed from that one open
  * file, and refused when users other than its owner (root or us) can
- * write it: what was verified is what is written.
+ * write it: what was verified is what is written. Once the run began,
+ * its result is recorded (install_record()); when the install worked
+ * but that record could not be written, the record's error is returned,
+ * its message saying that the install itself completed.
  */
 enum su_err install_bundle_file(const struct config *cfg, const char *path,
 				bool force, install_progress_fn progress,

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -28,6 +29,7 @@
 #include "config.h"
 #include "digest.h"
 #include "install.h"
+#include "last_install.h"
 #include "signature.h"
 
 extern char **environ;
@@ -346,6 +348,38 @@ static void assert_env(struct fx *fx, const char *name, const char *want)
 		fail_msg("%s = '%s', expected '%s'", name, v ? v : "(unset)",
 			 want);
 	free(v);
+}
+
+/* sysupgrade_last holds a record of @version: a success when @error is
+ * NULL, else failed with an error starting with @error. */
+static void assert_record(struct fx *fx, const char *version,
+			  const char *error)
+{
+	char *v = env_value(fx, "sysupgrade_last");
+	struct last_install r;
+	struct su_error err;
+
+	if (!v)
+		fail_msg("sysupgrade_last is unset");
+	if (last_install_parse(v, strlen(v), &r, &err))
+		fail_msg("sysupgrade_last = '%s': %s", v, err.message);
+	assert_string_equal(r.version, version);
+	assert_int_equal(r.ok, !error);
+	if (error && strncmp(r.error, error, strlen(error)))
+		fail_msg("error '%s' does not start with '%s'", r.error, error);
+	if (!error)
+		assert_string_equal(r.error, "");
+	assert_true(r.time > (int64_t)time(NULL) - 60);
+	last_install_free(&r);
+	free(v);
+}
+
+static int64_t env_mtime_ns(struct fx *fx)
+{
+	struct stat st;
+
+	assert_int_equal(stat(fx->path[P_ENVBIN], &st), 0);
+	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 }
 
 static int setup(void **state)
@@ -748,6 +782,7 @@ static void test_run_ab(void **state)
 	assert_env(fx, "sysupgrade_transaction", NULL);
 	assert_env(fx, "alt_slot", "2");	/* not in this bundle */
 	assert_env(fx, "foo", "bar");
+	assert_env(fx, "sysupgrade_last", NULL);	/* plan->record unset */
 }
 
 /* Payload data that is not what the manifest says it is. */
@@ -933,6 +968,76 @@ static void test_in_place_failure_keeps_marker(void **state)
 	assert_int_equal(install_run(fx->plan, fx->env, NULL, NULL, &err),
 			 SU_ERR_HASH_MISMATCH);
 	assert_env(fx, "sysupgrade_transaction", "2.0");
+	assert_env(fx, "boot_slot", "a");
+	assert_env(fx, "upgrade_available", NULL);
+}
+
+/* ---- the last_install record ---- */
+
+/* With plan->record, the success record is in the final commit: nothing
+ * is left for install_record() to write. */
+static void test_record_in_final_commit(void **state)
+{
+	struct fx *fx = *state;
+	struct su_error err;
+	int64_t stored;
+
+	add_image(fx, "rootfs", "fake", COMPRESSION_NONE, make_data(5000, 21), 5000);
+	build_ok(fx);
+	fx->plan->record = true;
+	if (install_run(fx->plan, fx->env, NULL, NULL, &err))
+		fail_msg("%s", err.message);
+	stored = env_mtime_ns(fx);
+	usleep(20000);
+	assert_int_equal(install_record(fx->plan, fx->env, NULL, NULL, &err),
+			 SU_OK);
+	assert_true(env_mtime_ns(fx) == stored);
+	assert_record(fx, "2.0", NULL);
+	assert_env(fx, "boot_slot", "b");
+	assert_env(fx, "sysupgrade_transaction", NULL);
+}
+
+/* A failed run: the rollback, then the failure recorded beside it. */
+static void test_record_failure(void **state)
+{
+	struct fx *fx = *state;
+	struct su_error err, e;
+
+	add_image(fx, "rootfs", "fake", COMPRESSION_NONE, make_data(BIG, 22), BIG);
+	build_ok(fx);
+	fx->plan->record = true;
+	flip_byte(fx, fx->pay[0].offset + 3);
+	assert_int_equal(install_run(fx->plan, fx->env, NULL, NULL, &err),
+			 SU_ERR_HASH_MISMATCH);
+	if (install_record(fx->plan, fx->env, NULL, &err, &e))
+		fail_msg("%s", e.message);
+	assert_record(fx, "2.0", "hash_mismatch: image rootfs-0.img -> target rootfs");
+	assert_env(fx, "boot_slot", "a");
+	assert_env(fx, "sysupgrade_transaction", NULL);
+	assert_env(fx, "upgrade_available", NULL);
+}
+
+/* The final store fails: its staged success record is not what stays;
+ * install_record() reads the environment again and says failed. */
+static void test_record_final_commit_fails(void **state)
+{
+	struct fx *fx = *state;
+	struct su_error err, e;
+	char saved[160];
+
+	add_image(fx, "rootfs", "fake", COMPRESSION_NONE, make_data(100, 23), 100);
+	build_ok(fx);
+	fx->plan->record = true;
+	break_env = fx->path[P_ENVBIN];
+	assert_int_equal(install_run(fx->plan, fx->env, NULL, NULL, &err),
+			 SU_ERR_WRITE_FAILED);
+	break_env = NULL;
+	snprintf(saved, sizeof(saved), "%s.saved", fx->path[P_ENVBIN]);
+	assert_int_equal(rmdir(fx->path[P_ENVBIN]), 0);
+	assert_int_equal(rename(saved, fx->path[P_ENVBIN]), 0);
+	if (install_record(fx->plan, fx->env, NULL, &err, &e))
+		fail_msg("%s", e.message);
+	assert_record(fx, "2.0", "write_failed: write the environment");
 	assert_env(fx, "boot_slot", "a");
 	assert_env(fx, "upgrade_available", NULL);
 }
@@ -1164,6 +1269,7 @@ static void test_bundle_file_ab(void **state)
 	assert_env(fx, "upgrade_available", "1");
 	assert_env(fx, "bootcount", "0");
 	assert_env(fx, "sysupgrade_transaction", NULL);
+	assert_record(fx, "2.0", NULL);
 }
 
 /* A single-slot target and no bundle variables need no environment. */
@@ -1182,6 +1288,8 @@ static void test_bundle_file_no_env(void **state)
 	assert_received(0, fx, 0, "/dev/fake-data");
 	assert_int_equal(rename(fx->path[P_TMP], fx->path[P_ENVCFG]), 0);
 	assert_env(fx, "upgrade_available", NULL);
+	/* last_install unset and no fw_env_config then: no record */
+	assert_env(fx, "sysupgrade_last", NULL);
 }
 
 static void test_bundle_file_in_use(void **state)
@@ -1236,6 +1344,9 @@ int main(void)
 		T(test_run_xz),
 		T(test_run_zstd),
 		T(test_run_ab),
+		T(test_record_in_final_commit),
+		T(test_record_failure),
+		T(test_record_final_commit_fails),
 		T(test_run_wrong_compression),
 		T(test_tampered_none),
 		T(test_single_slot_marker),
