@@ -98,6 +98,7 @@ static enum MHD_Result get_info(struct listener *l, struct MHD_Connection *c,
 			       json_object_new_int64((int64_t)staging_free()));
 	json_object_object_add(o, "max_bundle_size",
 			       json_object_new_int64((int64_t)staging_limit()));
+	json_object_object_add(o, "last_install", state_last_install());
 	return reply_json(c, MHD_HTTP_OK, o);
 }
 

@@ -27,6 +27,7 @@
 #include "events.h"
 #include "install.h"
 #include "install_worker.h"
+#include "last_install.h"
 #include "log.h"
 #include "run_lock.h"
 #include "server.h"
@@ -71,6 +72,27 @@ static void restore_staged(struct daemon *d)
 	log_notice("kept the bundle staged before the restart: %s", path);
 }
 
+/* The record the install before this boot left, for /status and /info;
+ * a broken one is only worth a warning. */
+static void load_last_install(const struct config *cfg)
+{
+	struct last_install r;
+	struct su_error err;
+	bool found;
+	char *json;
+
+	if (last_install_read(cfg, &r, &found, &err)) {
+		log_warn("last_install not shown: %s", err.message);
+		return;
+	}
+	if (!found)
+		return;
+	json = last_install_json(&r);
+	state_set_last_install(json);
+	free(json);
+	last_install_free(&r);
+}
+
 static enum su_err load(struct daemon *d, const char *path,
 			struct su_error *err)
 {
@@ -89,6 +111,7 @@ static enum su_err load(struct daemon *d, const char *path,
 	if (!d->cfg->n_tokens && !d->cfg->client_ca)
 		log_warn("%s: no token_sha256 and no client_ca: nobody can upload",
 			 path);
+	load_last_install(d->cfg);
 	return SU_OK;
 }
 

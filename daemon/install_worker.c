@@ -135,6 +135,16 @@ static void on_progress(void *ctx, const struct install_progress *p)
 	state_progress(p->image, p->all_bytes, p->all_total);
 }
 
+/* For the next boot's last_install (lib/last_install.h). */
+static void record(struct job *j, const struct su_error *failure)
+{
+	struct su_error err;
+
+	if (install_record(j->plan, j->env, NULL, failure, &err))
+		log_warn("install of %s: last_install not recorded: %s",
+			 j->plan->manifest->version, err.message);
+}
+
 static void *install_thread(void *arg)
 {
 	struct job *j = arg;
@@ -144,6 +154,7 @@ static void *install_thread(void *arg)
 	rc = install_run(j->plan, j->env, on_progress, j, &err);
 	if (!rc)
 		log_notice("install of %s complete", j->plan->manifest->version);
+	record(j, rc ? &err : NULL);
 	/* Done with the staged bundle before leaving the busy state. */
 	install_plan_free(j->plan);
 	bootenv_close(j->env);
@@ -198,8 +209,10 @@ static enum su_err plan(struct job *j, struct su_error *err)
 		rc = install_plan_build(d->cfg, m, bundle_reader_payloads(d->staged),
 					staging_bundle_path(), j->env, &j->plan, err);
 	/* The file verified, held open since: never found again by name. */
-	if (!rc)
+	if (!rc) {
 		j->plan->bundle_fd = d->staged_fd;
+		j->plan->record = true;
+	}
 	if (!rc && j->plan->in_place)
 		rc = su_error_set(err, SU_ERR_BUSY,
 				  "the bundle writes a target in use by the running system; in-place install needs the handover, which is not built yet");

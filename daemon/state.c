@@ -22,6 +22,7 @@ static struct {
 	long long last_progress_ns;
 	uint64_t seq;
 	state_listener_fn listener;
+	char *last_install;	/* JSON of the record read at start, or NULL */
 } st = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static const char *const names[] = {
@@ -86,6 +87,8 @@ static json_object *build_locked(void)
 				       json_object_new_string(st.message));
 	}
 	json_object_object_add(o, "last_error", e);
+	json_object_object_add(o, "last_install", st.last_install ?
+			       json_tokener_parse(st.last_install) : NULL);
 	return o;
 }
 
@@ -193,4 +196,26 @@ void state_listen(state_listener_fn fn)
 	pthread_mutex_lock(&st.lock);
 	st.listener = fn;
 	pthread_mutex_unlock(&st.lock);
+}
+
+void state_set_last_install(const char *json)
+{
+	char *copy = json ? strdup(json) : NULL;
+
+	pthread_mutex_lock(&st.lock);
+	free(st.last_install);
+	st.last_install = copy;
+	publish_locked();
+	pthread_mutex_unlock(&st.lock);
+}
+
+struct json_object *state_last_install(void)
+{
+	json_object *o = NULL;
+
+	pthread_mutex_lock(&st.lock);
+	if (st.last_install)
+		o = json_tokener_parse(st.last_install);
+	pthread_mutex_unlock(&st.lock);
+	return o;
 }

@@ -7,6 +7,8 @@
 
 #include "error.h"
 
+struct json_object;
+
 /*
  * The daemon's state machine (docs/DESIGN.md §6), shared by the HTTP
  * threads and the install worker under one mutex:
@@ -57,6 +59,15 @@ void state_fail(enum su_state s, const struct su_error *e);
 
 /* Progress of the current step; @image may be NULL. */
 void state_progress(const char *image, uint64_t bytes, uint64_t total);
+
+/*
+ * The record of the last install, as read at start (lib/last_install.h):
+ * its JSON text, copied, or NULL for none. /status and /info show it as
+ * "last_install", an object or null.
+ */
+void state_set_last_install(const char *json);
+/* A new object of it (caller puts), or NULL. */
+struct json_object *state_last_install(void);
 
 /* The /status document: malloc'd JSON, caller frees; NULL on ENOMEM. */
 char *state_json(void);
