@@ -98,7 +98,7 @@ mount_staging() {
 }
 
 # write_config [EXTRA...]: ./daemon.conf; each EXTRA is a line added at
-# the end. CONF_SERVER/CONF_STAGING add to those sections, CONF_TARGETS
+# the end. CONF_SERVER/CONF_STAGING/CONF_INSTALL add to those sections, CONF_TARGETS
 # replaces the default target (rootfs, ext4, a device never written).
 write_config() {
 	[ -e "$WORK/cmdline" ] || echo "quiet sysupgrade.slot=a" >"$WORK/cmdline"
@@ -128,6 +128,7 @@ ${CONF_STAGING:-}
 
 [install]
 reboot_command = touch $WORK/rebooted
+${CONF_INSTALL:-}
 EOC
 		if [ -n "${CONF_TARGETS:-}" ]; then
 			printf '%s\n' "$CONF_TARGETS"

@@ -4,7 +4,9 @@
 # two loop devices and a tar target on a third, with raw, gzip, xz and
 # zstd payloads. Each install writes the inactive slot, flips boot_slot
 # and sets upgrade_available/bootcount in a file-backed U-Boot
-# environment; a refused bundle leaves the environment byte for byte.
+# environment, with the install's result (sysupgrade_last); a refused
+# bundle leaves the environment byte for byte; a failed write is
+# recorded as failed.
 set -eu
 . "$SU_TEST_SRC/integration/lib.sh"
 . "$SU_TEST_SRC/integration/loop.sh"
@@ -93,6 +95,10 @@ for comp in none gzip xz zstd; do
 	assert_eq 0 "$(env_var bootcount)" "$comp: bootcount"
 	assert_eq "v$version" "$(env_var fw_tag)" "$comp: bundle bootenv"
 	assert_eq unset "$(env_var sysupgrade_transaction)" "$comp: marker"
+	case $(env_var sysupgrade_last) in
+	"{\"version\":\"$version.0\",\"result\":\"success\",\"error\":\"\",\"time\":\"20"??-??-??T??:??:??Z\"}) ;;
+	*) fail "$comp: sysupgrade_last = $(env_var sysupgrade_last)" ;;
+	esac
 	slot=$new
 
 	# the tarball landed on a fresh filesystem, and nothing stays mounted
@@ -149,6 +155,22 @@ for mode in 0646 0664; do
 done
 cmp env.bin env.before || fail "a writable bundle changed the environment"
 pass "a bundle file other users can write is refused"
+
+# A write that fails (an image larger than the slot): the install says
+# so, the slot does not flip, and the record says failed.
+rm -rf tree && mkdir tree && echo big > tree/tag
+mkfs.ext4 -q -F -d tree big.ext4 40M
+"$TOOL" create --version 9.1 --compatible test,install-cli \
+	--image "big.ext4:ext4:rootfs:gzip" --key sign.pem --output big.bundle >/dev/null
+booting=$(env_var boot_slot)
+expect_status 1 "an image larger than its slot" "$SU_DAEMON" -c su.conf --install big.bundle
+err_has "install: write_failed: image big.ext4.gz -> target rootfs" "an image larger than its slot"
+assert_eq "$booting" "$(env_var boot_slot)" "boot_slot after the failed write"
+case $(env_var sysupgrade_last) in
+'{"version":"9.1","result":"failed","error":"write_failed: image big.ext4.gz -> target rootfs'*) ;;
+*) fail "sysupgrade_last after the failed write: $(env_var sysupgrade_last)" ;;
+esac
+pass "a failed --install: write_failed, no flip, recorded as failed"
 
 expect_ok "mark-good" "$SU_DAEMON" -c su.conf --mark-good
 assert_eq unset "$(env_var upgrade_available)" "mark-good: upgrade_available"
