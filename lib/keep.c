@@ -38,6 +38,8 @@
  * met on the way instead of refusing the entry. libarchive replaces an
  * existing file (or a symlink at the name itself) anyway. */
 #define NAME_SHOWN	160
+/* libarchive's private ARCHIVE_ERRNO_FILE_FORMAT: EILSEQ on Linux. */
+#define ERRNO_FILE_FORMAT	EILSEQ
 
 /* What keep_archive_create() carries from one path to the next. */
 struct writer {
@@ -432,18 +434,24 @@ enum su_err keep_archive_create(const struct config *cfg, const char *archive,
 
 /* ---- restore ---- */
 
-/* libarchive's errno says whether the disk failed or the entry was
- * refused (its security checks set none). */
+/* libarchive's errno says whether the disk failed or the archive is at
+ * fault (its security checks set none, a bad format its own code). */
+static enum su_err archive_code(struct archive *a)
+{
+	int e = archive_errno(a);
+
+	if (e <= 0 || e == ERRNO_FILE_FORMAT)
+		return SU_ERR_BAD_ARCHIVE;
+	return e == ENOSPC || e == EDQUOT ? SU_ERR_NO_SPACE : SU_ERR_IO;
+}
+
 static enum su_err restore_failed(struct archive *a, const char *archive,
 				  const char *name, struct su_error *err)
 {
 	char sb[SU_SHOWN_SIZE(NAME_SHOWN)];
-	int e = archive_errno(a);
 
-	return su_error_set(err, e > 0 ? (e == ENOSPC ? SU_ERR_NO_SPACE :
-					  SU_ERR_IO) : SU_ERR_BAD_ARCHIVE,
-			    "keep archive %s: %s: %s", archive,
-			    shown(sb, name), archive_error_string(a));
+	return su_error_set(err, archive_code(a), "keep archive %s: %s: %s",
+			    archive, shown(sb, name), archive_error_string(a));
 }
 
 /* "@base/@name" into @buf (PATH_MAX bytes), or why not. */
@@ -573,8 +581,7 @@ enum su_err keep_archive_restore(const char *archive, const char *dir,
 	archive_read_support_format_tar(in);
 	archive_read_support_format_empty(in);
 	if (archive_read_open_filename(in, archive, 64 * 1024) != ARCHIVE_OK)
-		rc = su_error_set(err, archive_errno(in) > 0 ? SU_ERR_IO :
-				  SU_ERR_BAD_ARCHIVE, "keep archive %s: %s",
+		rc = su_error_set(err, archive_code(in), "keep archive %s: %s",
 				  archive, archive_error_string(in));
 	else
 		rc = restore_all(in, out, base, archive, err);

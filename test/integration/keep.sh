@@ -9,7 +9,8 @@
 # was there, a symlink included, without writing through it. Hostile
 # archives (made with python's tarfile) are refused and write nothing
 # outside the directory: "../x", "/abs", a symlink "a -> outside" then
-# "a/x", hardlinks to an absolute and to a "../" path.
+# "a/x", hardlinks to an absolute and to a "../" path; so are a file
+# that is not an archive and a cut one.
 set -eu
 . "$SU_TEST_SRC/integration/lib.sh"
 
@@ -187,3 +188,15 @@ hostile absolute "$WORK/escape-abs: absolute name refused"
 hostile symlink "a/x: Cannot extract through symlink"
 hostile hardlink-abs "h: hardlink to $WORK/victim: absolute name refused"
 hostile hardlink-dotdot "h: Path contains '..'"
+
+echo "not a tar" >garbage.tar
+expect_status 1 "not an archive" "$KP" restore garbage.tar "$WORK/hdest"
+err_has "restore: bad_archive: keep archive garbage.tar: Unrecognized archive format" \
+	"not an archive"
+head -c 700 keep.tar >cut.tar
+expect_status 1 "a cut archive" "$KP" restore cut.tar "$WORK/hdest"
+err_has "restore: bad_archive: keep archive cut.tar: " "a cut archive"
+expect_status 1 "no directory" "$KP" restore keep.tar "$WORK/nowhere"
+err_has "restore: io_error: keep archive keep.tar: restore into $WORK/nowhere: No such file" \
+	"no directory"
+pass "not an archive and a cut one are bad_archive; a missing directory io_error"
