@@ -13,8 +13,11 @@
  * HANDOVER_STATE_NAME at the top of the ramfs root, one "key=value" per
  * line after the magic line "sysupgraded-handover 1". Paths are the ones
  * inside the root, which mirrors the old root's paths. Unknown keys, a
- * missing key, a value with a control character or an unknown magic make
- * the file invalid: stage 2 then execs /sbin/init.
+ * missing key, a key given twice, a value with a control character
+ * (< 0x20, 0x7f), an unknown magic or a last line without its newline
+ * (a truncated file) make the file invalid: stage 2 then execs
+ * /sbin/init. Strings are bytes up to the newline ('=' and spaces kept);
+ * bools are 0 or 1; event_id is decimal without sign or leading zero.
  */
 #define HANDOVER_STATE_NAME "handover.state"
 #define HANDOVER_MAGIC "sysupgraded-handover 1"
@@ -34,16 +37,28 @@ struct handover_state {
 	uint64_t event_id;	/* the last /events id stage 1 sent */
 };
 
-/* Write @s to @path atomically (a temporary file, fsync, rename), 0600. */
+/*
+ * Write @s to @path atomically (a temporary file beside it, fsync,
+ * rename, fsync of the directory), 0600. A NULL string is written as "".
+ * Errors: SU_ERR_INTERNAL (a value with a control character; nothing is
+ * written), SU_ERR_IO, SU_ERR_NOMEM.
+ */
 enum su_err handover_state_write(const char *path,
 				 const struct handover_state *s,
 				 struct su_error *err);
-/* Read and check @path; free *@s with handover_state_free(). */
+/*
+ * Read and check @path (at most 64 KiB); free *@s with
+ * handover_state_free(). Errors: SU_ERR_CONFIG for an invalid file,
+ * "PATH:LINE: why" or "PATH: why"; SU_ERR_IO when it cannot be read.
+ * On failure *@s is all NULL and zero (freeing it again is harmless).
+ */
 enum su_err handover_state_read(const char *path, struct handover_state *s,
 				struct su_error *err);
 void handover_state_free(struct handover_state *s);
 
-/* MemAvailable from cfg->meminfo, in bytes. */
+/* MemAvailable from cfg->meminfo ("MemAvailable:  N kB"), in bytes.
+ * Errors: SU_ERR_IO when the file cannot be read, has no such line, or
+ * the line is not N kB. */
 enum su_err handover_mem_available(const struct config *cfg, uint64_t *bytes,
 				   struct su_error *err);
 
