@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Server-Sent Events over suspended MHD connections. */
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -142,10 +143,27 @@ static void free_reader(void *cls)
 	free(r);
 }
 
+/* Last-Event-ID: the id the client saw last, or 0 (none, or not one
+ * of ours). */
+static uint64_t last_event_id(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    "Last-Event-ID");
+	unsigned long long id;
+	char *end;
+
+	if (!v || *v < '0' || *v > '9')
+		return 0;
+	errno = 0;
+	id = strtoull(v, &end, 10);
+	return errno || *end ? 0 : id;
+}
+
 enum MHD_Result events_serve(struct MHD_Connection *c)
 {
 	struct MHD_Response *resp;
 	struct reader *r = calloc(1, sizeof(*r));
+	uint64_t seen = last_event_id(c);
 	enum MHD_Result ret;
 	char *now;
 
@@ -155,11 +173,18 @@ enum MHD_Result events_serve(struct MHD_Connection *c)
 	pthread_mutex_lock(&ev.lock);
 	r->next_seq = ev.seq + 1;
 	r->heartbeat = ev.heartbeat;
+	/* A reconnecting reader gets what it missed, from the ring (and
+	 * across the handover, from the ring stage 1 left). */
+	if (seen && seen < ev.seq)
+		r->next_seq = seen + 1;
 	pthread_mutex_unlock(&ev.lock);
+	if (seen && seen < ev.seq)
+		goto queue;
 	/* The current state first, so a reader never starts blind. */
 	now = state_json();
 	r->pending = now ? format_event(now, r->next_seq - 1) : NULL;
 	free(now);
+queue:
 
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
 						 read_events, r, free_reader);
@@ -198,4 +223,84 @@ void events_shutdown(void)
 	ev.closing = true;
 	resume_all_locked();
 	pthread_mutex_unlock(&ev.lock);
+}
+
+enum su_err events_save(const char *path, uint64_t *last,
+			struct su_error *err)
+{
+	FILE *f = fopen(path, "we");
+	uint64_t oldest;
+
+	if (!f)
+		return su_error_set(err, SU_ERR_IO, "create %s: %m", path);
+	pthread_mutex_lock(&ev.lock);
+	oldest = ev.seq >= EVENTS_KEPT ? ev.seq - EVENTS_KEPT + 1 : 1;
+	for (uint64_t s = oldest; ev.seq && s <= ev.seq; s++) {
+		size_t slot = s % EVENTS_KEPT;
+
+		if (ev.ring[slot].text && ev.ring[slot].seq == s)
+			fputs(ev.ring[slot].text, f);
+	}
+	*last = ev.seq;
+	pthread_mutex_unlock(&ev.lock);
+	if (fflush(f) || ferror(f)) {
+		fclose(f);
+		return su_error_set(err, SU_ERR_IO, "write %s: %m", path);
+	}
+	fclose(f);
+	return SU_OK;
+}
+
+/* One saved event: "id: N\n...\n\n"; false at the end or a bad one. */
+static bool load_one(FILE *f, uint64_t *seq, char **text)
+{
+	char *buf = NULL, *line = NULL;
+	size_t len = 0, cap = 0;
+	FILE *m;
+	bool ok = false;
+
+	if (fscanf(f, "id: %" SCNu64 "\n", seq) != 1)
+		return false;
+	m = open_memstream(&buf, &len);
+	if (!m)
+		return false;
+	fprintf(m, "id: %" PRIu64 "\n", *seq);
+	while (getline(&line, &cap, f) > 0) {
+		fputs(line, m);
+		if (line[0] == '\n') {
+			ok = true;
+			break;
+		}
+	}
+	free(line);
+	fclose(m);
+	if (!ok) {
+		free(buf);
+		return false;
+	}
+	*text = buf;
+	return true;
+}
+
+void events_load(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	uint64_t seq;
+	char *text;
+
+	if (!f)
+		return;
+	pthread_mutex_lock(&ev.lock);
+	while (load_one(f, &seq, &text)) {
+		size_t slot = seq % EVENTS_KEPT;
+
+		free(ev.ring[slot].text);
+		ev.ring[slot].text = text;
+		ev.ring[slot].seq = seq;
+		if (seq > ev.seq)
+			ev.seq = seq;
+	}
+	pthread_mutex_unlock(&ev.lock);
+	fclose(f);
+	state_set_seq(ev.seq);
 }

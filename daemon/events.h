@@ -3,6 +3,9 @@
 #define SU_DAEMON_EVENTS_H
 
 #include <microhttpd.h>
+#include <stdint.h>
+
+#include "error.h"
 
 /*
  * GET /events: Server-Sent Events, one `event: status` per state change
@@ -24,6 +27,13 @@ enum MHD_Result events_serve(struct MHD_Connection *c);
  * connection timeout and finds readers that went away. */
 void events_heartbeat(void);
 
+/* The ring of kept events, written to @path for stage 2; *@last gets
+ * the newest id. */
+enum su_err events_save(const char *path, uint64_t *last,
+			struct su_error *err);
+/* Refill the ring from what events_save() wrote (stage 2), and go on
+ * numbering after it. A missing file is no error. */
+void events_load(const char *path);
 /* End every stream (before MHD_stop_daemon: none may stay suspended). */
 void events_shutdown(void);
 

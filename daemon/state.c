@@ -113,6 +113,14 @@ static void publish_locked(void)
 	free(s);
 }
 
+void state_set_seq(uint64_t seq)
+{
+	pthread_mutex_lock(&st.lock);
+	if (seq > st.seq)
+		st.seq = seq;
+	pthread_mutex_unlock(&st.lock);
+}
+
 enum su_state state_get(void)
 {
 	enum su_state s;

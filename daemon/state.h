@@ -74,6 +74,8 @@ char *state_json(void);
 
 /* Called (with the state lock held: keep it short) with every new
  * /status document and a sequence number that grows by one per event. */
+/* Go on numbering events after @seq (stage 2, after stage 1's). */
+void state_set_seq(uint64_t seq);
 typedef void (*state_listener_fn)(const char *json, uint64_t seq);
 void state_listen(state_listener_fn fn);
 

@@ -316,6 +316,23 @@ assert seen == want, "states %r, expected %r" % (seen, want)
 EOP
 pass "/events: staged -> idle -> receiving -> verifying -> staged"
 
+# a reader that reconnects with Last-Event-ID gets what it missed
+mid=$(sed -n 's/^id: //p' events.txt | sed -n 2p)
+last=$(sed -n 's/^id: //p' events.txt | tail -n 1)
+curl -sS -N --max-time 1 --cacert server.pem -H "Authorization: Bearer $TOKEN" \
+	-H "Last-Event-ID: $mid" "$BASE/events" >events.again 2>/dev/null || :
+python3 - "$mid" "$last" <<'EOP' || fail "Last-Event-ID $mid: $(cat events.again)"
+import sys
+def ids(f):
+	return [int(l[4:]) for l in open(f) if l.startswith("id: ")]
+mid, last = int(sys.argv[1]), int(sys.argv[2])
+got = ids("events.again")
+want = [i for i in ids("events.txt") if i > mid]
+assert got[:len(want)] == want, "after id %d got %r, expected %r first" % (mid, got, want)
+assert want and want[-1] == last
+EOP
+pass "/events with Last-Event-ID: the missed events, in order"
+
 # many readers at once, and progress at most 10 Hz: a 3 MiB upload at
 # 1 MiB/s takes about 3 s, so about 30 progress events at most
 head -c 3000000 /dev/urandom >payload.img
