@@ -48,6 +48,9 @@ static void restore_staged(struct daemon *d)
 		.keys = d->keys->kr,
 		.compatible = d->cfg->compatible,
 		.current_version = d->running_version,
+		/* stage 2: stage 1 applied the policy at upload; the
+		 * signature and hashes are still checked again */
+		.force = d->stage2,
 	};
 	struct bundle_reader *br = NULL;
 	struct su_error err;

@@ -15,10 +15,12 @@
 
 #include "bootenv.h"
 #include "child.h"
+#include "stage1.h"
 #include "install.h"
 #include "install_worker.h"
 #include "log.h"
 #include "slot.h"
+#include "stage2.h"
 #include "staging.h"
 #include "state.h"
 
@@ -27,6 +29,7 @@ struct job {
 	struct install_options opts;
 	struct install_plan *plan;
 	struct bootenv *env;
+	struct handover *handover;	/* in place, under the normal init */
 	enum su_state shown;	/* last state set from progress */
 };
 
@@ -34,90 +37,17 @@ static pthread_mutex_t worker_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_t worker;
 static bool worker_running;
 
-/* Split on blanks into a NULL-terminated argv; free with free_argv(). */
-static char **split_argv(const char *cmd)
-{
-	size_t n = 0, cap = 4;
-	char **argv = calloc(cap, sizeof(*argv));
-	const char *s = cmd;
-
-	while (argv && *s) {
-		size_t len;
-
-		s += strspn(s, " \t");
-		len = strcspn(s, " \t");
-		if (!len)
-			break;
-		if (n + 2 > cap) {
-			char **grown = realloc(argv, (cap *= 2) * sizeof(*argv));
-
-			if (!grown)
-				goto nomem;
-			argv = grown;
-		}
-		if (!(argv[n++] = strndup(s, len)))
-			goto nomem;
-		argv[n] = NULL;
-		s += len;
-	}
-	if (argv && !n)
-		goto nomem;	/* an empty command is no command */
-	return argv;
-nomem:
-	for (size_t i = 0; i < n; i++)
-		free(argv[i]);
-	free(argv);
-	return NULL;
-}
-
-static void free_argv(char **argv)
-{
-	for (size_t i = 0; argv && argv[i]; i++)
-		free(argv[i]);
-	free(argv);
-}
-
-/* Run @cmd and wait for it. */
-static enum su_err run_command(const char *cmd, struct su_error *err)
-{
-	char **argv = split_argv(cmd);
-	int status;
-	pid_t pid;
-
-	if (!argv)
-		return su_error_set(err, SU_ERR_CONFIG,
-				    "reboot_command '%s' is empty or out of memory", cmd);
-	pid = fork();
-	if (pid == 0) {
-		/* Not the daemon's blocked mask nor its ignored SIGPIPE. */
-		child_reset_signals();
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	free_argv(argv);
-	if (pid < 0)
-		return su_error_set(err, SU_ERR_INTERNAL, "fork for '%s': %m", cmd);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return su_error_set(err, SU_ERR_INTERNAL, "waitpid: %m");
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return SU_OK;
-	if (WIFEXITED(status))
-		return su_error_set(err, SU_ERR_INTERNAL,
-				    "reboot command '%s' exited with status %d",
-				    cmd, WEXITSTATUS(status));
-	return su_error_set(err, SU_ERR_INTERNAL,
-			    "reboot command '%s' was killed by signal %d",
-			    cmd, WTERMSIG(status));
-}
-
 static void do_reboot(struct daemon *d)
 {
 	struct su_error err;
 
+	if (d->stage2) {
+		stage2_reboot(d);	/* no reboot command in the ramfs */
+		return;
+	}
 	log_notice("rebooting: %s", d->cfg->reboot_command);
 	state_set(ST_REBOOTING);
-	if (run_command(d->cfg->reboot_command, &err)) {
+	if (child_run("reboot_command", d->cfg->reboot_command, 0, &err)) {
 		log_err("%s", err.message);
 		state_fail(ST_FAILED, &err);
 	}
@@ -145,6 +75,21 @@ static void record(struct job *j, const struct su_error *failure)
 			 j->plan->manifest->version, err.message);
 }
 
+/* In place under the normal init: returns only if nothing took over. */
+static void *handover_thread(void *arg)
+{
+	struct job *j = arg;
+	struct su_error err;
+
+	handover_run(j->handover, &err);
+	handover_free(j->handover);
+	install_plan_free(j->plan);
+	bootenv_close(j->env);
+	state_fail(ST_FAILED, &err);
+	free(j);
+	return NULL;
+}
+
 static void *install_thread(void *arg)
 {
 	struct job *j = arg;
@@ -154,7 +99,10 @@ static void *install_thread(void *arg)
 	rc = install_run(j->plan, j->env, on_progress, j, &err);
 	if (!rc)
 		log_notice("install of %s complete", j->plan->manifest->version);
-	record(j, rc ? &err : NULL);
+	if (j->d->stage2)	/* keep files, record, reboot; or stay */
+		rc = stage2_installed(j->d, j->plan, j->env, rc, &err);
+	else
+		record(j, rc ? &err : NULL);
 	/* Done with the staged bundle before leaving the busy state. */
 	install_plan_free(j->plan);
 	bootenv_close(j->env);
@@ -213,9 +161,9 @@ static enum su_err plan(struct job *j, struct su_error *err)
 		j->plan->bundle_fd = d->staged_fd;
 		j->plan->record = true;
 	}
-	if (!rc && j->plan->in_place)
-		rc = su_error_set(err, SU_ERR_BUSY,
-				  "the bundle writes a target in use by the running system; in-place install needs the handover, which is not built yet");
+	/* In place: stage 1 now (admission answers here), or stage 2 writes. */
+	if (!rc && j->plan->in_place && !d->stage2)
+		rc = handover_prepare(d, &j->opts, j->plan, &j->handover, err);
 out:
 	pthread_mutex_unlock(&d->lock);
 	return rc;
@@ -245,7 +193,8 @@ enum su_err install_start(struct daemon *d, const struct install_options *o,
 	/* j is the worker's from pthread_create() on: log first */
 	log_notice("install of %s starting", j->plan->manifest->version);
 	pthread_mutex_lock(&worker_lock);
-	if (pthread_create(&worker, NULL, install_thread, j)) {
+	if (pthread_create(&worker, NULL, j->handover ? handover_thread :
+			   install_thread, j)) {
 		pthread_mutex_unlock(&worker_lock);
 		su_error_set(err, SU_ERR_INTERNAL, "start the install thread: %m");
 		goto fail;
@@ -254,6 +203,7 @@ enum su_err install_start(struct daemon *d, const struct install_options *o,
 	pthread_mutex_unlock(&worker_lock);
 	return SU_OK;
 fail:
+	handover_free(j->handover);
 	install_plan_free(j->plan);
 	bootenv_close(j->env);
 	free(j);

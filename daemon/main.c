@@ -2,9 +2,10 @@
 /*
  * sysupgraded: the firmware-update daemon. The command line picks one
  * mode; main() loads the config for the modes that want it and returns
- * the mode's exit status. Today: --install and --mark-good. The daemon
- * itself (HTTP API) and --stage2 (in-place handover, which must reach
- * /sbin/init even without a config) plug into pick_mode().
+ * the mode's exit status: the daemon (HTTP API), --install, --mark-good,
+ * and --stage2 (PID 1 after the in-place handover, which must reach
+ * /sbin/init even without a config; also run as /shutdown by
+ * systemd-shutdown).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -15,8 +16,10 @@
 #include "config.h"
 #include "daemon.h"
 #include "digest.h"
+#include "handover.h"
 #include "install.h"
 #include "run_lock.h"
+#include "stage2.h"
 
 #ifndef SU_VERSION
 #define SU_VERSION "unknown"
@@ -109,7 +112,7 @@ static int run_mark_good(const struct options *o, const struct config *cfg)
 	return 0;
 }
 
-/* ---- not built yet ---- */
+/* ---- the daemon and stage 2 ---- */
 
 /* The daemon loads the config itself: SIGHUP reads it again. */
 static int run_daemon(const struct options *o, const struct config *cfg)
@@ -118,12 +121,11 @@ static int run_daemon(const struct options *o, const struct config *cfg)
 	return daemon_run(o->config, o->foreground, o->verbose);
 }
 
+/* Stage 2 reads the config named in its state file, if any. */
 static int run_stage2(const struct options *o, const struct config *cfg)
 {
-	(void)o;
 	(void)cfg;
-	fprintf(stderr, PROG ": --stage2 is not built yet\n");
-	return EXIT_USAGE;
+	return stage2_main(o->stage2, false, o->verbose);
 }
 
 static const struct mode *pick_mode(const struct options *o)
@@ -237,11 +239,16 @@ static int parse(int argc, char **argv, struct options *o)
 int main(int argc, char **argv)
 {
 	struct options o = { .config = CONFIG_DEFAULT_PATH };
+	const char *name = strrchr(argv[0], '/');
 	const struct mode *mode;
 	struct config *cfg = NULL;
 	struct su_error err;
-	int status = parse(argc, argv, &o);
+	int status;
 
+	/* systemd-shutdown's route: /run/initramfs/shutdown VERB, as PID 1 */
+	if (!strcmp(name ? name + 1 : argv[0], "shutdown"))
+		return stage2_main("/" HANDOVER_STATE_NAME, true, 0);
+	status = parse(argc, argv, &o);
 	if (status >= 0)
 		return status;
 	mode = pick_mode(&o);

@@ -31,6 +31,7 @@ struct daemon {
 	struct bundle_reader *staged;
 	char *staged_report;
 	int staged_fd;		/* the staged file, open; valid with @staged */
+	bool stage2;		/* PID 1 in the ramfs: in-place writes allowed */
 };
 
 /* Use @kr from now on; an upload keeps the keyring it took. */

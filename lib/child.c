@@ -3,8 +3,15 @@
  * Child processes start clean: default signal actions and an empty mask,
  * whatever the daemon set for itself.
  */
+#include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "child.h"
 
@@ -40,4 +47,122 @@ int child_spawnattr_init(posix_spawnattr_t *attr)
 	if (r)
 		posix_spawnattr_destroy(attr);
 	return r;
+}
+
+static void free_argv(char **argv)
+{
+	for (size_t i = 0; argv && argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+/* Split on blanks into a NULL-terminated argv; NULL when empty or out
+ * of memory. */
+static char **split_argv(const char *cmd)
+{
+	size_t n = 0, cap = 4;
+	char **argv = calloc(cap, sizeof(*argv));
+	const char *s = cmd;
+
+	while (argv && *s) {
+		size_t len;
+
+		s += strspn(s, " \t");
+		len = strcspn(s, " \t");
+		if (!len)
+			break;
+		if (n + 2 > cap) {
+			char **grown = realloc(argv, (cap *= 2) * sizeof(*argv));
+
+			if (!grown)
+				break;
+			argv = grown;
+		}
+		if (!(argv[n] = strndup(s, len)))
+			break;
+		argv[++n] = NULL;
+		s += len;
+	}
+	if (argv && (!n || *s)) {	/* empty, or stopped short */
+		free_argv(argv);
+		return NULL;
+	}
+	return argv;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Wait for @pid; past @deadline_ms (0: none) TERM it, a second later
+ * KILL it. *@late tells whether it had to be stopped. */
+static int wait_child(pid_t pid, long long deadline_ms, int *status, bool *late)
+{
+	int sig = SIGTERM;
+
+	*late = false;
+	for (;;) {
+		pid_t r = waitpid(pid, status, deadline_ms ? WNOHANG : 0);
+
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (!deadline_ms || now_ms() < deadline_ms) {
+			if (deadline_ms)
+				usleep(20000);
+			continue;
+		}
+		*late = true;
+		kill(pid, sig);
+		sig = SIGKILL;
+		deadline_ms = now_ms() + 1000;
+	}
+}
+
+enum su_err child_run(const char *what, const char *cmd, unsigned timeout,
+		      struct su_error *err)
+{
+	char **argv = split_argv(cmd);
+	bool late;
+	int status;
+	pid_t pid;
+
+	if (!argv)
+		return su_error_set(err, SU_ERR_CONFIG,
+				    "%s '%s' is empty or out of memory", what, cmd);
+	pid = fork();
+	if (pid == 0) {
+		child_reset_signals();
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	free_argv(argv);
+	if (pid < 0)
+		return su_error_set(err, SU_ERR_INTERNAL, "%s: fork for '%s': %m",
+				    what, cmd);
+	if (wait_child(pid, timeout ? now_ms() + timeout * 1000LL : 0,
+		       &status, &late))
+		return su_error_set(err, SU_ERR_INTERNAL, "%s: waitpid: %m", what);
+	if (late)
+		return su_error_set(err, SU_ERR_INTERNAL,
+				    "%s '%s' did not finish within %u s; stopped it",
+				    what, cmd, timeout);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return SU_OK;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return su_error_set(err, SU_ERR_INTERNAL,
+				    "%s '%s' could not be run (exit status 127: not found?)",
+				    what, cmd);
+	if (WIFEXITED(status))
+		return su_error_set(err, SU_ERR_INTERNAL,
+				    "%s '%s' exited with status %d", what, cmd,
+				    WEXITSTATUS(status));
+	return su_error_set(err, SU_ERR_INTERNAL,
+			    "%s '%s' was killed by signal %d", what, cmd,
+			    WTERMSIG(status));
 }

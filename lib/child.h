@@ -4,6 +4,8 @@
 
 #include <spawn.h>
 
+#include "error.h"
+
 /*
  * What a child process of the daemon must not inherit: the daemon blocks
  * SIGTERM, SIGINT and SIGHUP for its signalfd and ignores SIGPIPE. A
@@ -24,5 +26,16 @@ void child_reset_signals(void);
  * error number; on success the caller destroys @attr.
  */
 int child_spawnattr_init(posix_spawnattr_t *attr);
+
+/*
+ * Run the configured command @cmd (split on blanks into an argv: no
+ * shell, so nothing is interpreted) with clean signals, and wait for it.
+ * @timeout seconds (0: no limit) later it is sent SIGTERM, and SIGKILL
+ * a second after that. @what names it in messages ("stop_command").
+ * Errors: SU_ERR_CONFIG (empty), SU_ERR_INTERNAL (fork, exit status,
+ * signal, timeout), each naming @what, the command and why.
+ */
+enum su_err child_run(const char *what, const char *cmd, unsigned timeout,
+		      struct su_error *err);
 
 #endif

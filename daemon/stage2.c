@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Stage 2: PID 1 in the ramfs. Its first duty is never to leave the
+ * system without init: whatever goes wrong before the old root is given
+ * up ends in exec("/sbin/init"). After the pivot there is no way back;
+ * it serves until a good write has rebooted the device, or an admin
+ * asks for a reboot.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/watchdog.h>
+
+#include "daemon.h"
+#include "events.h"
+#include "handover.h"
+#include "keep.h"
+#include "last_install.h"
+#include "log.h"
+#include "stage2.h"
+#include "state.h"
+
+#define OLD_ROOT	"/oldroot"
+#define KEEP_MOUNT	"/run/sysupgraded-keep"
+#define LINGER_S	2	/* the final status is served this long */
+#define STRAGGLER_MS	2000	/* TERM to KILL */
+
+static struct {
+	int watchdog;		/* fd, or -1 */
+	struct handover_state hs;
+} s2 = { .watchdog = -1 };
+
+/* ---- never without init ---- */
+
+static void __attribute__((noreturn)) exec_init(const char *why)
+{
+	static const char *const inits[] = { "/sbin/init", "/etc/init",
+					     "/bin/init", "/bin/sh" };
+
+	log_err("stage 2: %s; starting init", why);
+	for (size_t i = 0; i < sizeof(inits) / sizeof(inits[0]); i++)
+		execl(inits[i], inits[i], (char *)NULL);
+	log_err("stage 2: no init could be run: %m; rebooting");
+	sync();
+	reboot(RB_AUTOBOOT);
+	for (;;)
+		pause();
+}
+
+/* ---- into the ramfs ---- */
+
+static bool in_ramfs(const char *root)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	size_t len = strlen(root);
+
+	if (n < 0)
+		return false;
+	exe[n] = 0;
+	return !strncmp(exe, root, len) && exe[len] == '/';
+}
+
+/* @list with @root before each directory. */
+static char *prefixed(const char *root, const char *list)
+{
+	char *copy = strdup(list), *out = NULL, *save = NULL;
+	size_t len;
+	FILE *m = copy ? open_memstream(&out, &len) : NULL;
+	const char *sep = "";
+
+	if (!m) {
+		free(copy);
+		return NULL;
+	}
+	for (char *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
+		fprintf(m, "%s%s%s", sep, root, p);
+		sep = ":";
+	}
+	fclose(m);
+	free(copy);
+	return out;
+}
+
+/* Run the ramfs's copy with the ramfs's loader and libraries: a stage 2
+ * mapping the old root's libc would keep the old root busy. */
+static void reexec(const struct handover_state *s, const char *state_path,
+		   int verbose)
+{
+	char loader[PATH_MAX], exe[PATH_MAX];
+	char *libs = prefixed(s->root, s->library_path);
+	const char *argv[10];
+	int n = 0;
+
+	snprintf(loader, sizeof(loader), "%s%s", s->root, s->loader);
+	snprintf(exe, sizeof(exe), "%s%s", s->root, s->exe);
+	if (*s->loader) {
+		argv[n++] = loader;
+		argv[n++] = "--library-path";
+		argv[n++] = libs ? libs : "";
+	}
+	argv[n++] = exe;
+	argv[n++] = "--stage2";
+	argv[n++] = state_path;
+	if (verbose)
+		argv[n++] = "-v";
+	argv[n] = NULL;
+	log_notice("stage 2: re-exec from the ramfs: %s", argv[0]);
+	execv(argv[0], (char *const *)argv);
+	log_err("stage 2: exec %s: %m", argv[0]);
+	free(libs);
+}
+
+static int move_in(const char *root, const char *what)
+{
+	char to[PATH_MAX];
+	struct stat st;
+
+	if (stat(what, &st))
+		return 0;	/* not there (no /sys in a rig): nothing to move */
+	snprintf(to, sizeof(to), "%s%s", root, what);
+	if (mkdir(to, 0755) && errno != EEXIST) {
+		log_err("stage 2: mkdir %s: %m", to);
+		return -1;
+	}
+	if (mount(what, to, NULL, MS_MOVE, NULL)) {
+		log_err("stage 2: move %s to %s: %m", what, to);
+		return -1;
+	}
+	return 0;
+}
+
+/* /proc, /sys, /dev into ROOT, then ROOT becomes / and the old root
+ * /oldroot. Returns -1 while the old root is still whole. */
+static int pivot(const char *root)
+{
+	char old[PATH_MAX];
+
+	snprintf(old, sizeof(old), "%s" OLD_ROOT, root);
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		log_err("stage 2: make / private: %m");
+		return -1;
+	}
+	if (mkdir(old, 0700) && errno != EEXIST) {
+		log_err("stage 2: mkdir %s: %m", old);
+		return -1;
+	}
+	if (move_in(root, "/dev") || move_in(root, "/proc") ||
+	    move_in(root, "/sys"))
+		return -1;
+	if (chdir(root) || syscall(SYS_pivot_root, ".", "." OLD_ROOT) ||
+	    chroot(".") || chdir("/")) {
+		log_err("stage 2: pivot_root into %s: %m", root);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- take over ---- */
+
+static bool others_left(void)
+{
+	return kill(-1, 0) == 0 || errno != ESRCH;
+}
+
+static void reap(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+/* TERM to every other process, a grace period, then KILL. */
+static void kill_stragglers(void)
+{
+	kill(-1, SIGTERM);
+	for (int ms = 0; ms < STRAGGLER_MS && others_left(); ms += 50) {
+		reap();
+		usleep(50000);
+	}
+	if (others_left()) {
+		log_warn("stage 2: processes left after SIGTERM; SIGKILL");
+		kill(-1, SIGKILL);
+		for (int ms = 0; ms < STRAGGLER_MS && others_left(); ms += 20) {
+			reap();
+			usleep(20000);
+		}
+	}
+	reap();
+}
+
+/* Mount points under /oldroot, deepest (latest) first. */
+static size_t old_mounts(char ***out)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL, **list = NULL;
+	size_t cap = 0, n = 0;
+
+	while (f && getline(&line, &cap, f) > 0) {
+		char mp[PATH_MAX], **grown;
+
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 ||
+		    strncmp(mp, OLD_ROOT, strlen(OLD_ROOT)) ||
+		    (mp[strlen(OLD_ROOT)] && mp[strlen(OLD_ROOT)] != '/'))
+			continue;
+		grown = realloc(list, (n + 1) * sizeof(*list));
+		if (!grown)
+			break;
+		list = grown;
+		list[n++] = strdup(mp);
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	*out = list;
+	return n;
+}
+
+/* Unmount the old root and everything below it; what stays busy is
+ * made read-only and reported (the backends refuse a mounted device). */
+static int unmount_old(void)
+{
+	char **mps;
+	size_t n = old_mounts(&mps);
+	int busy = 0;
+
+	for (size_t i = n; i-- > 0;) {
+		if (!mps[i] || !umount2(mps[i], 0))
+			goto next;
+		log_err("stage 2: umount %s: %m; still in use, remounting read-only",
+			mps[i]);
+		busy++;
+		if (mount(NULL, mps[i], NULL, MS_REMOUNT | MS_RDONLY, NULL))
+			log_err("stage 2: remount %s read-only: %m", mps[i]);
+next:
+		free(mps[i]);
+	}
+	free(mps);
+	if (!busy)
+		rmdir(OLD_ROOT);
+	return busy ? -1 : 0;
+}
+
+/* ---- the watchdog ---- */
+
+static void watchdog_open(const struct config *cfg)
+{
+	if (!cfg->watchdog)
+		return;
+	/* Its old holder is gone by now; a busy device may take a moment. */
+	for (int i = 0; i < 50 && s2.watchdog < 0; i++) {
+		s2.watchdog = open(cfg->watchdog, O_WRONLY | O_CLOEXEC);
+		if (s2.watchdog < 0 && errno == EBUSY)
+			usleep(100000);
+		else if (s2.watchdog < 0)
+			break;
+	}
+	if (s2.watchdog < 0)
+		log_err("stage 2: open watchdog %s: %m", cfg->watchdog);
+	else
+		log_notice("stage 2: feeding watchdog %s", cfg->watchdog);
+}
+
+static void watchdog_feed(void)
+{
+	if (s2.watchdog >= 0 && ioctl(s2.watchdog, WDIOC_KEEPALIVE, 0) &&
+	    write(s2.watchdog, "k", 1) != 1)
+		log_warn("stage 2: feed the watchdog: %m");
+}
+
+/* ---- after the write ---- */
+
+static const char *keep_fstype(const struct config_target *t)
+{
+	const char *o = config_target_option(t, "fstype");
+
+	if (o)
+		return o;
+	return !strcmp(t->type, "ubi") ? "ubifs" : "ext4";
+}
+
+static const struct config_target *keep_target(const struct config *cfg)
+{
+	if (cfg->keep_target)
+		return config_find_target(cfg, cfg->keep_target);
+	for (size_t i = 0; i < cfg->n_targets; i++)
+		if (cfg->targets[i].in_use)
+			return &cfg->targets[i];
+	return NULL;
+}
+
+/* The new system's filesystem at KEEP_MOUNT, for the kept files and a
+ * file record. */
+static enum su_err mount_new(const struct config_target *t, struct su_error *err)
+{
+	if (!t || !t->device)
+		return su_error_set(err, SU_ERR_CONFIG,
+				    "kept files: no single-slot keep_target to restore them to");
+	if (mkdir(KEEP_MOUNT, 0700) && errno != EEXIST)
+		return su_error_set(err, SU_ERR_IO, "mkdir " KEEP_MOUNT ": %m");
+	if (mount(t->device, KEEP_MOUNT, keep_fstype(t), MS_NOSUID | MS_NODEV, NULL))
+		return su_error_set(err, SU_ERR_WRITE_FAILED,
+				    "mount %s (%s) of target %s for the kept files: %m",
+				    t->device, keep_fstype(t), t->name);
+	return SU_OK;
+}
+
+/* After a good write: the kept files beneath keep_path, and the
+ * record where the config wants it. */
+static enum su_err finish_new(const struct config *cfg,
+			      const struct install_plan *plan,
+			      struct bootenv *env, struct su_error *err)
+{
+	const struct config_target *t = keep_target(cfg);
+	bool keep = *s2.hs.keep && s2.hs.keep_config;
+	bool file = last_install_mode(cfg, NULL) == LAST_INSTALL_FILE;
+	char dir[PATH_MAX];
+	enum su_err rc = SU_OK;
+
+	if ((keep || file) && mount_new(t, err))
+		return err->code;
+	snprintf(dir, sizeof(dir), KEEP_MOUNT "%s", cfg->keep_path);
+	if (keep && !(rc = keep_archive_restore(s2.hs.keep, dir, err)))
+		log_notice("stage 2: kept files restored to %s:%s", t->name,
+			   cfg->keep_path);
+	if (!rc && install_record(plan, env, keep || file ? KEEP_MOUNT : NULL,
+				  NULL, err))
+		log_warn("stage 2: last_install not recorded: %s", err->message);
+	sync();
+	if ((keep || file) && umount2(KEEP_MOUNT, 0) && !rc)
+		rc = su_error_set(err, SU_ERR_WRITE_FAILED, "umount %s: %m", KEEP_MOUNT);
+	return rc;
+}
+
+static void __attribute__((noreturn)) reboot_now(void)
+{
+	state_set(ST_REBOOTING);
+	log_notice("stage 2: rebooting");
+	sync();
+	sleep(LINGER_S);	/* let /status and /events tell it */
+	reboot(RB_AUTOBOOT);
+	log_err("stage 2: reboot: %m");
+	for (;;)
+		pause();
+}
+
+enum su_err stage2_installed(struct daemon *d, const struct install_plan *plan,
+			     struct bootenv *env, enum su_err rc,
+			     struct su_error *err)
+{
+	struct su_error e;
+
+	if (rc) {
+		/* bootenv only: a file would go on a half-written system */
+		if (last_install_mode(d->cfg, NULL) == LAST_INSTALL_BOOTENV &&
+		    install_record(plan, env, NULL, err, &e))
+			log_warn("stage 2: last_install not recorded: %s", e.message);
+		return rc;
+	}
+	if (finish_new(d->cfg, plan, env, err))
+		return err->code;
+	reboot_now();
+}
+
+void stage2_reboot(struct daemon *d)
+{
+	(void)d;
+	reboot_now();
+}
+
+/* ---- serve ---- */
+
+static int signals_block(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* PID 1 forever: feed the watchdog, keep SSE readers alive, reap
+ * orphans while no install runs (its children are waited for by the
+ * code that started them). */
+static void __attribute__((noreturn)) serve(int sfd)
+{
+	struct pollfd p = { .fd = sfd, .events = POLLIN };
+	unsigned ticks = 0;
+
+	for (;;) {
+		struct signalfd_siginfo si;
+
+		if (poll(&p, 1, 1000) > 0)
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				if (si.ssi_signo != SIGCHLD)
+					log_notice("stage 2: signal %u ignored", si.ssi_signo);
+		watchdog_feed();
+		if (!state_is_busy(state_get()))
+			reap();
+		if (++ticks % 10 == 0)
+			events_heartbeat();
+	}
+}
+
+/* In the ramfs with the old root gone: the daemon again, then the
+ * install. */
+static void __attribute__((noreturn)) run(void)
+{
+	static struct daemon d = { .lock = PTHREAD_MUTEX_INITIALIZER,
+				   .run_lock = -1, .stage2 = true };
+	struct install_options o = {
+		.reboot = true, .keep_config = s2.hs.keep_config,
+		.force = s2.hs.force,
+	};
+	struct su_error err;
+	int sfd = signals_block();
+
+	if (daemon_open(&d, s2.hs.config, &err)) {
+		/* No API to serve: the only way on is a reboot. */
+		log_err("stage 2: %s", err.message);
+		reboot_now();
+	}
+	watchdog_open(d.cfg);
+	events_init();
+	events_load("/events");
+	if (daemon_listen(&d, &err))
+		log_err("stage 2: %s", err.message);
+	log_notice("stage 2: serving; installing %s", s2.hs.version);
+	if (install_start(&d, &o, &err)) {
+		log_err("stage 2: install: %s: %s", su_err_name(err.code),
+			err.message);
+		state_fail(ST_FAILED, &err);
+	}
+	serve(sfd);
+}
+
+int stage2_main(const char *state_path, bool systemd, int verbose)
+{
+	struct su_error err;
+
+	log_open(verbose, true);
+	if (getpid() != 1) {
+		log_err("stage 2 runs as PID 1 only (exec'd by init); this is PID %d",
+			(int)getpid());
+		return 1;
+	}
+	if (handover_state_read(state_path, &s2.hs, &err))
+		exec_init(err.message);
+	if (!systemd && !in_ramfs(s2.hs.root)) {
+		reexec(&s2.hs, state_path, verbose);
+		exec_init("the ramfs copy could not be run");
+	}
+	if (!systemd && pivot(s2.hs.root))
+		exec_init("could not pivot into the ramfs");
+	/* No way back from here: the old root's processes go next. */
+	kill_stragglers();
+	if (unmount_old())
+		log_err("stage 2: the old root is still partly mounted; writing its device will be refused");
+	run();
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef SU_DAEMON_STAGE2_H
+#define SU_DAEMON_STAGE2_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "install.h"
+#include "install_worker.h"
+#include "shared.h"
+
+/*
+ * Stage 2 (docs/DESIGN.md §7): `sysupgraded --stage2 STATE`, exec'd by
+ * PID 1. Without a valid state file it execs /sbin/init. Otherwise it
+ * re-execs itself through the ramfs's own loader (so no file of the old
+ * root stays mapped), moves /proc, /sys and /dev into the ramfs,
+ * pivot_root()s, kills every other process, unmounts the old root, and
+ * serves the API again on the same addresses while it installs the
+ * bundle stage 1 moved in. After a good write: kept files restored,
+ * last_install recorded, sync, a short linger, reboot(RB_AUTOBOOT).
+ * After a failed one it stays up, reports failed and takes a retry.
+ *
+ * @systemd: exec'd as /shutdown VERB by systemd-shutdown after it
+ * switched root into /run/initramfs (the ramfs is already /, the old
+ * root is /oldroot).
+ */
+int stage2_main(const char *state_path, bool systemd, int verbose);
+
+/*
+ * The install worker's end of an install in stage 2, with install_run()'s
+ * result @rc and its still open @env: on success restore the kept files,
+ * record last_install, sync and reboot (does not return); on failure
+ * record it (bootenv only) and return @rc, so the daemon reports failed
+ * and serves on. A failed restore of the kept files is a failure too.
+ */
+enum su_err stage2_installed(struct daemon *d, const struct install_plan *plan,
+			     struct bootenv *env, enum su_err rc,
+			     struct su_error *err);
+
+/* POST /reboot in stage 2: sync, linger, reboot(RB_AUTOBOOT). */
+void stage2_reboot(struct daemon *d);
+
+#endif
