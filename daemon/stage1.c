@@ -38,7 +38,7 @@ struct handover {
 	struct closure *closure;
 	char root[PATH_MAX];
 	char bundle_in[PATH_MAX];	/* the bundle's path inside ROOT */
-	bool keep;			/* ROOT/keep.tar written */
+	bool keep;			/* ROOT/keep.cpio written */
 	bool mounted;			/* ROOT bound on itself */
 	bool moved;			/* the bundle is in ROOT */
 	bool stopped;			/* the stop command ran */
@@ -81,6 +81,21 @@ static enum su_err mkdirs(const char *path, struct su_error *err)
 	}
 }
 
+/* ROOT and the directories stage 2 writes to (libubootenv's lock in
+ * /var/lock, the mount point of the kept files in /run). */
+static enum su_err make_root(struct handover *h, struct su_error *err)
+{
+	static const char *const dirs[] = { "", "/var/lock", "/run", "/tmp" };
+	char path[PATH_MAX + 16];
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", h->root, dirs[i]);
+		if (mkdirs(path, err))
+			return err->code;
+	}
+	return SU_OK;
+}
+
 /* ---- admission ---- */
 
 static enum su_err admit(struct handover *h, uint64_t avail, uint64_t keep,
@@ -111,7 +126,7 @@ static enum su_err build_keep(struct handover *h, uint64_t *bytes,
 	*bytes = 0;
 	if (!h->opts.keep_config)
 		return SU_OK;
-	snprintf(path, sizeof(path), "%s/keep.tar", h->root);
+	snprintf(path, sizeof(path), "%s/keep.cpio", h->root);
 	if (keep_archive_create(h->cfg, path, bytes, err))
 		return err->code;
 	h->keep = true;
@@ -137,12 +152,13 @@ enum su_err handover_prepare(struct daemon *d, const struct install_options *o,
 		 plan->bundle_path);
 	*out = h;
 	if (!strcmp(h->cfg->handover, "none"))
-		return su_error_set(err, SU_ERR_CONFIG,
+		return su_error_set(err, SU_ERR_BUSY,
 				    "the bundle writes a target in use by the running system, and [install] handover = none");
 	remove_tree(h->root);	/* what a failed stage 1 may have left */
-	if (!h->version || mkdirs(h->root, err))
-		return h->version ? err->code :
-			su_error_set(err, SU_ERR_NOMEM, "handover: %m");
+	if (!h->version)
+		return su_error_set(err, SU_ERR_NOMEM, "handover: %m");
+	if (make_root(h, err))
+		return err->code;
 	if (handover_mem_available(h->cfg, &avail, err) ||
 	    closure_plan(h->cfg, &h->closure, err) ||
 	    build_keep(h, &keep, err) || admit(h, avail, keep, err))
@@ -222,7 +238,7 @@ static enum su_err write_state(struct handover *h, struct su_error *err)
 		.exe = canonical(closure_exe(h->closure)),
 		.loader = loader ? canonical(loader) : strdup(""),
 		.library_path = canonical_list(closure_library_path(h->closure)),
-		.keep = h->keep ? "/keep.tar" : "",
+		.keep = h->keep ? "/keep.cpio" : "",
 		.version = h->version,
 		.method = h->cfg->handover,
 		.reboot = h->opts.reboot,
@@ -268,10 +284,32 @@ static enum su_err check_inittab(struct su_error *err)
 	return SU_OK;
 }
 
+/* PID 1 must be the init the config names: a signal meant for busybox
+ * init does something else to another init. */
+static enum su_err check_pid1(const char *method, const char *want,
+			      struct su_error *err)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/1/exe", exe, sizeof(exe) - 1);
+	const char *base;
+
+	if (n < 0)
+		return su_error_set(err, SU_ERR_CONFIG,
+				    "handover = %s: readlink /proc/1/exe: %m", method);
+	exe[n] = 0;
+	base = strrchr(exe, '/');
+	base = base ? base + 1 : exe;
+	if (strcmp(base, want))
+		return su_error_set(err, SU_ERR_CONFIG,
+				    "handover = %s: PID 1 is %s, not %s", method,
+				    exe, want);
+	return SU_OK;
+}
+
 static enum su_err trigger_busybox(struct handover *h, struct su_error *err)
 {
 	(void)h;
-	if (check_inittab(err))
+	if (check_pid1("busybox", "busybox", err) || check_inittab(err))
 		return err->code;
 	/* busybox init: ::shutdown: actions, kill all, exec ::restart: */
 	if (kill(1, SIGQUIT))
@@ -325,7 +363,7 @@ static enum su_err trigger_s6(struct handover *h, struct su_error *err)
 {
 	char cmd[PATH_MAX + 32];
 
-	if (s6_write_finish(h, err))
+	if (check_pid1("s6", "s6-svscan", err) || s6_write_finish(h, err))
 		return err->code;
 	/* -b: finish at once; stage 2 stops what is still running. */
 	snprintf(cmd, sizeof(cmd), "s6-svscanctl -b %s", h->cfg->s6_scandir);
@@ -338,6 +376,8 @@ static enum su_err trigger_systemd(struct handover *h, struct su_error *err)
 {
 	char link_path[PATH_MAX + 16];
 
+	if (check_pid1("systemd", "systemd", err))
+		return err->code;
 	snprintf(link_path, sizeof(link_path), "%s/shutdown", h->root);
 	unlink(link_path);
 	if (symlink(closure_exe(h->closure), link_path))
@@ -381,12 +421,13 @@ static void undo(struct handover *h)
 		s6_restore_finish(h);
 	if (h->initramfs && umount2("/run/initramfs", MNT_DETACH))
 		log_warn("umount /run/initramfs: %m");
-	if (h->moved && rename(h->bundle_in, staging_bundle_path()))
-		log_err("move the bundle back from %s: %m", h->bundle_in);
-	h->moved = h->initramfs = false;
+	h->initramfs = false;
 	if (h->mounted && umount2(h->root, MNT_DETACH))
 		log_warn("umount %s: %m", h->root);
 	h->mounted = false;
+	if (h->moved && rename(h->bundle_in, staging_bundle_path()))
+		log_err("move the bundle back from %s: %m", h->bundle_in);
+	h->moved = false;
 	remove_tree(h->root);
 	if (h->stopped && h->cfg->start_command) {
 		log_notice("starting services again: %s", h->cfg->start_command);
@@ -411,10 +452,12 @@ enum su_err handover_run(struct handover *h, struct su_error *err)
 {
 	enum su_err rc;
 
+	/* the bundle moves in before ROOT is its own mount: rename() does
+	 * not cross mounts, even of one filesystem */
 	rc = closure_copy(h->closure, h->root, err);
+	rc = rc ? rc : move_bundle(h, err);
 	rc = rc ? rc : bind_root(h, err);
 	rc = rc ? rc : stop_services(h, err);
-	rc = rc ? rc : move_bundle(h, err);
 	if (!rc)
 		state_set(ST_HANDOVER);
 	rc = rc ? rc : write_state(h, err);

@@ -374,8 +374,11 @@ static enum su_err open_writer(struct writer *w, int fd)
 	archive_read_disk_set_behavior(w->disk, ARCHIVE_READDISK_NO_XATTR |
 				       ARCHIVE_READDISK_NO_ACL |
 				       ARCHIVE_READDISK_NO_FFLAGS);
-	/* Every byte is RAM in the ramfs: no padding to 10 KiB records. */
-	if (archive_write_set_format_pax_restricted(w->out) != ARCHIVE_OK ||
+	/* cpio (newc), not tar: libarchive's tar writers pull in its table
+	 * of every format, xar among them, and with it libxml2 and ICU
+	 * (33 MB the stage-2 ramfs would have to hold). Every byte is RAM
+	 * in the ramfs: no padding to 10 KiB records. */
+	if (archive_write_set_format_cpio_newc(w->out) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(w->out, 1) != ARCHIVE_OK ||
 	    archive_write_open_fd(w->out, fd) != ARCHIVE_OK)
 		return su_error_set(w->err, SU_ERR_IO, "keep archive %s: %s",
@@ -578,6 +581,7 @@ enum su_err keep_archive_restore(const char *archive, const char *dir,
 		base[0] = '\0';	/* "" + "/" + name */
 	/* No user lookup is set on @out: owners stay numeric. */
 	archive_write_disk_set_options(out, RESTORE_FLAGS);
+	archive_read_support_format_cpio(in);
 	archive_read_support_format_tar(in);
 	archive_read_support_format_empty(in);
 	if (archive_read_open_filename(in, archive, 64 * 1024) != ARCHIVE_OK)

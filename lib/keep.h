@@ -19,7 +19,8 @@
  */
 
 /*
- * Write the archive (a plain ustar/pax tar, libarchive) to @archive
+ * Write the archive (cpio newc, libarchive; see keep.c for why not tar)
+ * to @archive
  * (created 0600, replaced if there; removed again on failure); *@bytes
  * gets its size. Owners are numeric; xattrs and ACLs are not kept.
  * Errors: SU_ERR_CONFIG (a relative or ".." path, naming the config file
@@ -28,7 +29,7 @@
 enum su_err keep_archive_create(const struct config *cfg, const char *archive,
 				uint64_t *bytes, struct su_error *err);
 /*
- * Extract @archive beneath @dir (the kept files land at @dir/<old path>),
+ * Extract @archive (cpio as written above, or tar) beneath @dir (the kept files land at @dir/<old path>),
  * with owners, modes and times. Nothing escapes @dir: absolute names
  * (refused here, as the names are prefixed with @dir's realpath rather
  * than extracted after a chdir), ".." and paths through symlinks

@@ -98,7 +98,7 @@ mount_staging() {
 }
 
 # write_config [EXTRA...]: ./daemon.conf; each EXTRA is a line added at
-# the end. CONF_SERVER/CONF_STAGING/CONF_INSTALL add to those sections, CONF_TARGETS
+# the end. CONF_DEVICE/CONF_SERVER/CONF_STAGING/CONF_INSTALL add to those sections, CONF_TARGETS
 # replaces the default target (rootfs, ext4, a device never written).
 write_config() {
 	[ -e "$WORK/cmdline" ] || echo "quiet sysupgrade.slot=a" >"$WORK/cmdline"
@@ -111,6 +111,7 @@ keys = $WORK/keys
 fw_env_config = $WORK/fw_env.config
 cmdline = $WORK/cmdline
 booted_slot_arg = sysupgrade.slot
+${CONF_DEVICE:-}
 
 [server]
 listen = 127.0.0.1:$PORT
@@ -217,7 +218,7 @@ wait_end() {
 	while :; do
 		_we_s=$(status_field 'j["state"]')
 		case $_we_s in
-		installing|writing|finalizing) ;;
+		installing|handover|writing|finalizing) ;;
 		*) break ;;
 		esac
 		_we_i=$((_we_i + 1))

@@ -1,0 +1,142 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Stage 1 of an in-place install, up to the point of no return, on the
+# host: every failure before the handover puts the device back. The
+# trigger never fires here (handover = exec with a command that fails,
+# or busybox with a PID 1 that is not busybox), so nothing reaches PID 1.
+#   - admission: a bundle whose handover does not fit MemAvailable (a
+#     meminfo file of the test's own) answers 507 no_memory naming both
+#     numbers; the stop command never ran;
+#   - a stop command that fails, or outlives stop_timeout: the start
+#     command runs, /status is failed with the reason;
+#   - a trigger that fails: the same, and the bundle is back in staging,
+#     the ramfs root is gone and unmounted;
+#   - after each, the daemon serves and the bundle is still staged.
+set -eu
+. "$SU_TEST_SRC/integration/lib.sh"
+. "$SU_TEST_SRC/integration/daemon-lib.sh"
+
+need mkfs.ext4 mkenvimage
+daemon_init
+mount_staging 64M
+
+truncate -s 8M inuse.img
+printf 'bootcount=0\n' >vars.txt
+mkenvimage -s 0x4000 -o uboot.env vars.txt
+echo "$WORK/uboot.env 0x0 0x4000" >fw_env.config
+mkdir -p etc
+echo "kept" >etc/kept.conf
+cat >svc.sh <<EOS
+#!/bin/sh
+# the test's services: a log of what was asked
+echo "\$1" >>$WORK/services.log
+case \$1 in
+fail-stop) exit 3 ;;
+hang-stop) exec sleep 30 ;;
+esac
+EOS
+chmod 0755 svc.sh
+
+CONF_TARGETS="[target:rootfs]
+type = ext4
+device = $WORK/inuse.img
+in_use = yes
+allow_file = yes"
+
+# configure HANDOVER STOP MEMAVAILABLE_KB [MORE INSTALL LINES]
+configure() {
+	daemon_stop
+	printf 'MemTotal: 999999999 kB\nMemAvailable: %s kB\n' "$3" >meminfo
+	CONF_DEVICE="meminfo = $WORK/meminfo"
+	CONF_INSTALL="handover = $1
+stop_command = $WORK/svc.sh $2
+start_command = $WORK/svc.sh start
+stop_timeout = 2
+keep = $WORK/etc/kept.conf
+${4:-}"
+	write_config
+	: >services.log
+	daemon_start
+}
+
+root_gone() {
+	[ ! -e staging/root ] || fail "$1: the ramfs root is still there: $(ls -la staging/root)"
+	! grep -qF " $WORK/staging/root " /proc/self/mountinfo ||
+		fail "$1: the ramfs root is still mounted"
+	[ -f staging/bundle.tar ] || fail "$1: the bundle is not back in staging"
+	assert_eq "$STAGED_SHA" "$(sha staging/bundle.tar)" "$1: the staged bundle"
+	assert_eq "$(sha inuse.img.orig)" "$(sha inuse.img)" "$1: the target was not written"
+}
+
+# services_were WHAT EXPECTED-LOG
+services_were() {
+	assert_eq "$2" "$(tr '\n' ' ' <services.log)" "$1: services"
+}
+
+mkfs.ext4 -q -F inuse.img
+cp inuse.img inuse.img.orig
+image() { head -c 1048576 /dev/urandom >payload.img; }
+image
+MB_TARGET=rootfs make_bundle inplace.tar 2.0.0
+
+# ---- admission ----
+configure exec stop 1024 "handover_command = false"
+expect_api 200 "stage the in-place bundle" PUT /bundle -T inplace.tar
+STAGED_SHA=$(sha staging/bundle.tar)
+expect_api 507 "install, MemAvailable 1 MiB" POST /install
+assert_error no_memory "install, MemAvailable 1 MiB"
+msg=$(json 'j["message"]')
+echo "$msg" | grep -q 'MemAvailable is 1048576 bytes' || fail "no_memory names MemAvailable: $msg"
+echo "$msg" | grep -Eq 'needs [0-9]+ bytes' || fail "no_memory names the need: $msg"
+need_bytes=$(echo "$msg" | sed -n 's/.*needs \([0-9]*\) bytes.*/\1/p')
+[ "$need_bytes" -gt 6291456 ] || fail "the need ($need_bytes) leaves out stage 2's 6 MiB"
+services_were "admission" ""
+assert_eq staged "$(status_field 'j["state"]')" "state after no_memory"
+assert_eq no_memory "$(status_field 'j["last_error"]["error"]')" "/status keeps the reason"
+root_gone "admission"
+pass "admission: 507 no_memory naming both numbers, nothing stopped, bundle staged"
+
+# ---- a stop command that fails ----
+configure exec fail-stop 8000000 "handover_command = false"
+expect_api 202 "install, stop command fails" POST /install
+wait_end failed
+services_were "failed stop" "fail-stop start "
+status_field 'j["last_error"]["message"]' | grep -q "stop_command .* exited with status 3" ||
+	fail "failed stop: reason in /status: $(cat body)"
+root_gone "failed stop"
+pass "a stop command that fails: services started again, failed with the reason"
+
+# ---- a stop command that hangs past stop_timeout ----
+configure exec hang-stop 8000000 "handover_command = false"
+expect_api 202 "install, stop command hangs" POST /install
+wait_end failed
+services_were "hung stop" "hang-stop start "
+status_field 'j["last_error"]["message"]' | grep -q "did not finish within 2 s" ||
+	fail "hung stop: reason in /status: $(cat body)"
+root_gone "hung stop"
+pass "a stop command past stop_timeout: stopped, services started again, failed"
+
+# ---- a trigger that fails ----
+configure exec stop 8000000 "handover_command = false"
+expect_api 202 "install, trigger fails" POST /install
+wait_end failed
+services_were "failed trigger" "stop start "
+status_field 'j["last_error"]["message"]' | grep -q "handover_command 'false' exited with status 1" ||
+	fail "failed trigger: reason in /status: $(cat body)"
+root_gone "failed trigger"
+pass "a trigger that fails: bundle back in staging, root gone, services started again"
+
+# ---- busybox with a PID 1 that is not busybox: refused before the signal ----
+configure busybox stop 8000000
+expect_api 202 "install, handover = busybox" POST /install
+wait_end failed
+services_were "not busybox" "stop start "
+status_field 'j["last_error"]["message"]' | grep -Eq "handover = busybox: (PID 1 is .*, not busybox|readlink /proc/1/exe: )" ||
+	fail "busybox on another init: reason: $(cat body)"
+root_gone "not busybox"
+pass "handover = busybox under another init: refused, put back"
+
+# ---- still serving, and a retry is possible ----
+expect_api 200 "GET /info after the failures" GET /info
+assert_eq failed "$(status_field 'j["state"]')" "state after the failures"
+pass "the daemon serves on with the bundle staged"
