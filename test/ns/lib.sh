@@ -46,7 +46,7 @@ declare -A RIG_NS=()
 rig_init() {
 	daemon_init
 	need unshare losetup mkfs.ext4 busybox readelf mkenvimage \
-		fw_printenv stat mknod pivot_root
+		fw_printenv stat mknod pivot_root nsenter
 	trap 'rig_cleanup' EXIT
 	RIG_HOST=$WORK/host
 	mkdir "$RIG_HOST"
@@ -500,7 +500,8 @@ rig_extract() {
 # the namespace's end, 129 for reboot()) and RIG_NSPID (its PID 1 as
 # the host sees it). The U-Boot environment of rig_env goes along.
 rig_boot() {
-	local loop=$1 log=$2 mnt i=0
+	local loop=$1 log mnt i=0
+	log=$(realpath -m "$2")
 	mnt=$(mktemp -d "$WORK/nsroot.XXXXXX")
 	env --default-signal unshare --pid --mount --fork --propagation private \
 		--kill-child bash "$RIG_SRC/ns/preinit.sh" "$loop" "$mnt" \
@@ -551,6 +552,13 @@ rig_signal() {
 # (through /proc/PID/root), for reading its files from the host.
 rig_nsfile() {
 	echo "/proc/${RIG_NS[${2:-$RIG_PID}]}/root$1"
+}
+
+# rig_ns CMD...: run CMD (a program of the namespace's root) inside the
+# namespace of RIG_PID: its mounts, its PIDs, its root.
+rig_ns() {
+	rig_check_nspid "$RIG_NSPID"
+	nsenter --target "$RIG_NSPID" --mount --pid --root --wd=/ -- "$@"
 }
 
 # rig_wait_https [PORT] [SECONDS]: until GET /api/v1/info answers 200
