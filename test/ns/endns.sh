@@ -9,7 +9,9 @@
 #     init died of SIGHUP);
 #  3. s6: `s6-svscanctl -b` makes s6-svscan exec .s6-svscan/finish as
 #     PID 1 at once, in the scan directory, with the supervisors still
-#     running; a finish replaced by rename just before is the one run.
+#     running; a finish replaced by rename just before is the one run;
+#  4. exec: contrib/init/exec/init.sh as PID 1 execs its stage-2 command
+#     as PID 1 on SIGUSR1 (what its handover_command sends).
 # Each namespace ends leaving no mount and no loop device.
 set -euo pipefail
 . "$SU_TEST_SRC/ns/lib.sh"
@@ -83,6 +85,40 @@ assert_eq /run/service "$cwd" "finish's working directory"
 [ "$others" -gt 0 ] || fail "-b: no supervisor left when finish runs"
 pass "s6-svscanctl -b: the replaced finish runs as PID 1 in /run/service, $others processes still alive"
 rig_unloop "$loop"
-rig_assert_clean
 rig_check_log console-s6.log
+
+# ---- 4: the exec method's example init ----
+rig_rootfs ex 1.0.0 "$RIG_BUILD"
+rm ex/sbin/init ex/etc/inittab
+sed 's|^STAGE2=.*|STAGE2=/usr/bin/rig-handover|' \
+	"$RIG_REPO/contrib/init/exec/init.sh" | rig_script ex /sbin/init
+grep -q '^STAGE2=/usr/bin/rig-handover$' ex/sbin/init ||
+	fail "contrib/init/exec/init.sh has no STAGE2= line"
+marker_script handover | rig_script ex /usr/bin/rig-handover
+rig_script ex /etc/init.d/rcS <<'EOS'
+#!/bin/sh
+/usr/bin/rig-services start
+/usr/sbin/sysupgraded -c /etc/sysupgraded.conf --foreground -v &
+EOS
+sed -i 's/^handover = .*/handover = exec\nhandover_command = \/bin\/kill -s USR1 1/' \
+	ex/etc/sysupgraded.conf
+rig_image ex.img ex
+loop=$(rig_loop ex.img)
+rig_boot "$loop" console-exec.log
+rig_wait_https
+rig_heartbeat
+assert_eq "/bin/sh /sbin/init" "$(tr '\0' ' ' <"/proc/$RIG_NSPID/cmdline" | sed 's/ $//')" \
+	"PID 1 of the namespace (init.sh as /sbin/init)"
+rig_signal USR1
+rig_wait_end "$RIG_PID" 30
+assert_eq 129 "$RIG_STATUS" "unshare's exit status after the handover's reboot -f"
+[ -f "$RIG_HOST/handover.marker" ] ||
+	fail "init.sh did not exec its stage-2 command: $(tail -n 20 console-exec.log)"
+read -r _ _ pid _ others _ <"$RIG_HOST/handover.marker"
+assert_eq 1 "$pid" "the stage-2 command's pid"
+[ "$others" -gt 0 ] || fail "init.sh stopped the services itself"
+pass "exec: init.sh execs the stage-2 command as PID 1 on SIGUSR1, $others processes still alive"
+rig_unloop "$loop"
+rig_assert_clean
+rig_check_log console-exec.log
 pass "each namespace ended without a mount or a loop device left"
