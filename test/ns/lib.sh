@@ -413,6 +413,17 @@ rig_image() {
 		fail "mkfs.ext4 -d $2 $1: $(cat "$WORK/mkfs.out")"
 }
 
+# rig_bundle OUT VERSION IMG [KEY]: a bundle of VERSION (made by
+# sysupgrade-bundle, signed with KEY, default $WORK/signing.pem, which
+# the rig's keys trust) holding IMG, zstd-compressed, as the ext4 image
+# of target rootfs, with bootenv rig_version=VERSION.
+rig_bundle() {
+	"$TOOL" create --version "$2" --compatible acme,router-x1 \
+		--image "$3:ext4:rootfs:zstd" --bootenv "rig_version=$2" \
+		--key "${4:-$WORK/signing.pem}" --output "$1" >"$WORK/bundle.out" 2>&1 ||
+		fail "sysupgrade-bundle create $1: $(cat "$WORK/bundle.out")"
+}
+
 # rig_env IMG [VAR=VALUE...]: a U-Boot environment image (0x4000 bytes)
 # for /etc/fw_env.config, on a loop device that rig_boot gives the
 # namespace as /dev/rigenv: RIG_ENV_LOOP.
@@ -476,9 +487,12 @@ rig_detach() {
 
 # rig_mount LOOPDEV DIR CMD...: run CMD with LOOPDEV mounted read-only
 # on DIR (in a mount namespace of its own, so nothing can stay mounted).
+# It waits until no namespace has it mounted first: a mount of a live
+# superblock would show its cache, not what was written to the device.
 rig_mount() {
 	local dev=$1 dir=$2
 	shift 2
+	rig_wait_unmounted "$dev"
 	mkdir -p "$dir"
 	unshare --mount --propagation private sh -c \
 		'mount -o ro "$1" "$2" && shift 2 && exec "$@"' sh "$dev" "$dir" "$@"
