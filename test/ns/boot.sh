@@ -49,6 +49,8 @@ assert_eq staged "$(status_field 'j["state"]')" "state after the upload"
 expect_api 204 "discard v2" DELETE /bundle
 pass "the namespace's daemon verifies and stages a v2 bundle ($(stat -c %s v2.tar) bytes)"
 
+assert_eq boot "$(rig_env_get bootcmd)" "the environment's bootcmd"
+
 rig_stop
 rig_extract "$loop" after
 assert_eq 1.0.0 "$(cat after/etc/version)" "/etc/version on the loop device"

@@ -21,6 +21,19 @@
 #   /var/lib/dummy   the dummy service's heartbeat and stop marker
 # The console (init's stdout and stderr, so the daemon's log and stage
 # 2's) is the LOG file given to rig_boot.
+#
+# A test, in short (see boot.sh):
+#   rig_init                                # $WORK, $PORT, $TOKEN, traps
+#   rig_rootfs v1 1.0.0 "$RIG_BUILD" [s6]   # then change v1/ at will
+#   rig_image v1.img v1
+#   rig_env env.img                         # /dev/rigenv: bootenv, last_install
+#   loop=$(rig_loop v1.img)
+#   rig_boot "$loop" console.log            # RIG_PID, RIG_NSPID
+#   rig_wait_https
+#   expect_api ... / api ...                # daemon-lib.sh, on $BASE
+#   rig_wait_end; assert_eq 129 "$RIG_STATUS" ...   # or rig_stop
+#   rig_extract "$loop" after               # what is on the device now
+#   rig_check_log console.log
 
 . "$SU_TEST_SRC/integration/lib.sh"
 . "$SU_TEST_SRC/integration/daemon-lib.sh"
@@ -435,6 +448,15 @@ rig_env() {
 	done >"$img.txt"
 	mkenvimage -s 0x4000 -o "$img" "$img.txt" || fail "mkenvimage $img"
 	RIG_ENV_LOOP=$(rig_loop "$img")
+}
+
+# rig_env_get VAR: VAR of the environment rig_env made (fw_printenv
+# on its loop device), or fail when it is not set. The host does not
+# share the namespace's lock: read it while nothing in there writes.
+rig_env_get() {
+	echo "$RIG_ENV_LOOP 0x0 0x4000" >"$WORK/rig-fw_env.config"
+	fw_printenv -c "$WORK/rig-fw_env.config" -n "$1" 2>"$WORK/fw_printenv.err" ||
+		fail "fw_printenv $1: $(cat "$WORK/fw_printenv.err")"
 }
 
 # rig_loop IMG: attach IMG to a free loop device and print its name;
