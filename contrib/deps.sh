@@ -21,7 +21,7 @@ demo_pkgs="u-boot-tools libubootenv-tool e2fsprogs mount"
 test_pkgs="libcmocka-dev libarchive-tools python3 zstd xz-utils gzip
 	u-boot-tools libubootenv-tool clang libclang-rt-14-dev
 	qemu-system-x86 busybox-static mtd-utils cpio kmod e2fsprogs attr mount
-	gnutls-bin"
+	gnutls-bin s6"
 
 say() { printf 'deps: %s\n' "$*"; }
 
