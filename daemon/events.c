@@ -175,10 +175,12 @@ enum MHD_Result events_serve(struct MHD_Connection *c)
 	r->heartbeat = ev.heartbeat;
 	/* A reconnecting reader gets what it missed, from the ring (and
 	 * across the handover, from the ring stage 1 left). */
-	if (seen && seen < ev.seq)
+	bool resume = seen && seen <= ev.seq;
+
+	if (resume)
 		r->next_seq = seen + 1;
 	pthread_mutex_unlock(&ev.lock);
-	if (seen && seen < ev.seq)
+	if (resume)	/* what it missed, or nothing until the next */
 		goto queue;
 	/* The current state first, so a reader never starts blind. */
 	now = state_json();

@@ -43,6 +43,21 @@ static struct {
 	struct handover_state hs;
 } s2 = { .watchdog = -1 };
 
+/* Seconds since boot, for the console log: the downtime is measured
+ * from these (test/bench/RESULTS.md). */
+static double uptime(void)
+{
+	double up = -1;
+	FILE *f = fopen("/proc/uptime", "re");
+
+	if (f) {
+		if (fscanf(f, "%lf", &up) != 1)
+			up = -1;
+		fclose(f);
+	}
+	return up;
+}
+
 /* ---- never without init ---- */
 
 static void __attribute__((noreturn)) exec_init(const char *why)
@@ -446,7 +461,8 @@ static void __attribute__((noreturn)) run(void)
 	events_load("/events");
 	if (daemon_listen(&d, &err))
 		log_err("stage 2: %s", err.message);
-	log_notice("stage 2: serving; installing %s", s2.hs.version);
+	log_notice("stage 2: serving; installing %s at uptime %.2f s",
+		   s2.hs.version, uptime());
 	if (install_start(&d, &o, &err)) {
 		log_err("stage 2: install: %s: %s", su_err_name(err.code),
 			err.message);
@@ -467,6 +483,8 @@ int stage2_main(const char *state_path, bool systemd, int verbose)
 	}
 	if (handover_state_read(state_path, &s2.hs, &err))
 		exec_init(err.message);
+	log_notice("stage 2: PID 1 at uptime %.2f s, %s", uptime(),
+		   in_ramfs(s2.hs.root) || systemd ? "in the ramfs" : "from the old root");
 	if (!systemd && !in_ramfs(s2.hs.root)) {
 		reexec(&s2.hs, state_path, verbose);
 		exec_init("the ramfs copy could not be run");

@@ -820,7 +820,9 @@ static enum su_err join_libdirs(struct closure *c, struct su_error *err)
 static enum su_err plan(struct closure *c, const struct config *cfg,
 			struct su_error *err)
 {
-	const char *tls[] = { cfg->tls_cert, cfg->tls_key, cfg->client_ca };
+	/* the files the daemon reads at start, besides keys and www */
+	const char *files[] = { cfg->tls_cert, cfg->tls_key, cfg->client_ca,
+				cfg->version_file };
 	char real[PATH_MAX];
 	enum su_err rc;
 
@@ -831,9 +833,12 @@ static enum su_err plan(struct closure *c, const struct config *cfg,
 		rc = add_file(c, cfg->path, REQUIRED, real, err);
 	if (!rc && cfg->keys_dir)
 		rc = add_keys(c, cfg->keys_dir, err);
-	for (size_t i = 0; !rc && i < sizeof(tls) / sizeof(tls[0]); i++)
-		if (tls[i])
-			rc = add_file(c, tls[i], REQUIRED, real, err);
+	for (size_t i = 0; !rc && i < sizeof(files) / sizeof(files[0]); i++)
+		if (files[i])
+			rc = add_file(c, files[i], REQUIRED, real, err);
+	/* a command line file of the rig's own (not /proc/cmdline) */
+	if (!rc && cfg->cmdline && strncmp(cfg->cmdline, "/proc/", 6))
+		rc = add_file(c, cfg->cmdline, OPTIONAL, real, err);
 	if (!rc && cfg->www_dir)
 		rc = add_tree(c, cfg->www_dir, err);
 	if (!rc && cfg->fw_env_config)

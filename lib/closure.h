@@ -15,6 +15,7 @@
  *   - every regular file mapped in /proc/self/maps (libraries, the
  *     dynamic loader);
  *   - the config file, every file in keys_dir, cert, key, client_ca,
+ *     version_file, a cmdline file outside /proc,
  *     the www directory (recursively), fw_env_config and the files it
  *     names when they are regular files;
  *   - cfg->extra_files (a directory is taken whole); an ELF file among
