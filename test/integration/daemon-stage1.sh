@@ -126,6 +126,43 @@ status_field 'j["last_error"]["message"]' | grep -q "handover_command 'false' ex
 root_gone "failed trigger"
 pass "a trigger that fails: bundle back in staging, root gone, services started again"
 
+# ---- the ramfs is ready when the trigger runs, even on a noexec staging ----
+mount -o remount,noexec "$WORK/staging" || fail "remount the staging tmpfs noexec"
+cat >check-root.sh <<'EOS'
+#!/bin/sh
+# handover_command of the test: look at the ramfs stage 1 built, then
+# fail, so that nothing takes over.
+set -u
+log=$1
+st=$2/root/handover.state
+get() { sed -n "s|^$1=||p" "$st"; }
+{
+	head -n 1 "$st"
+	root=$(get root) loader=$(get loader) libs=$(get library_path) exe=$(get exe)
+	grep -q " $root " /proc/self/mountinfo && echo "root is a mount point"
+	grep " $root " /proc/self/mountinfo | grep -q noexec || echo "root allows exec"
+	lp=$(echo "$libs" | sed "s|^|$root|; s|:|:$root|g")
+	# /proc as stage 2 will have it (the ASan runtime reads it)
+	mkdir -p "$root/proc"
+	unshare --mount sh -c 'mount -t proc proc "$1/proc" && exec chroot "$@"' sh \
+		"$root" "$loader" --library-path "$libs" "$exe" --version &&
+		echo "the copy runs alone in the ramfs"
+	ls "$root$2/bundle.tar" >/dev/null && echo "the bundle is in the ramfs"
+	[ ! -e "$2/bundle.tar" ] && echo "and not in staging"
+} >"$log" 2>&1
+exit 1
+EOS
+configure exec stop 8000000 "handover_command = sh $WORK/check-root.sh $WORK/check.log $WORK/staging"
+expect_api 202 "install, trigger looks at the ramfs" POST /install
+wait_end failed
+for want in "sysupgraded-handover 1" "root is a mount point" "root allows exec" \
+	"the copy runs alone in the ramfs" "the bundle is in the ramfs" "and not in staging"; do
+	grep -qx "$want" check.log || fail "at the trigger: no '$want' in: $(cat check.log)"
+done
+root_gone "ramfs check"
+mount -o remount,exec "$WORK/staging"
+pass "at the trigger: ROOT bound without noexec, the copy runs under chroot, the bundle moved in"
+
 # ---- busybox with a PID 1 that is not busybox: refused before the signal ----
 configure busybox stop 8000000
 expect_api 202 "install, handover = busybox" POST /install
