@@ -32,6 +32,7 @@
 #include "run_lock.h"
 #include "server.h"
 #include "signature.h"
+#include "stage1.h"
 #include "staging.h"
 #include "state.h"
 #include "upload.h"
@@ -179,6 +180,13 @@ static void serve(struct daemon *d, int sfd)
 		if (si.ssi_signo == SIGHUP) {
 			reload(d);
 			continue;
+		}
+		if (stage1_cancel()) {
+			/* PID 1 is taking over: leave the ramfs, the bundle
+			 * and the staging mount to stage 2 */
+			log_notice("signal %u: the handover is under way; exiting",
+				   si.ssi_signo);
+			_exit(0);
 		}
 		log_notice("signal %u: stopping", si.ssi_signo);
 		break;

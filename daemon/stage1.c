@@ -7,6 +7,7 @@
  * services stopped and no install under way.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
@@ -29,6 +30,10 @@
 #include "state.h"
 
 #define S6_FINISH_SAVED "finish.sysupgraded-saved"
+
+/* Set by the main thread's SIGTERM (cancel) and by the worker once PID 1
+ * was told (triggered): the main thread then leaves without undoing. */
+static atomic_bool cancelled, triggered;
 
 struct handover {
 	struct daemon *d;
@@ -461,8 +466,12 @@ enum su_err handover_run(struct handover *h, struct su_error *err)
 	if (!rc)
 		state_set(ST_HANDOVER);
 	rc = rc ? rc : write_state(h, err);
+	if (!rc && atomic_load(&cancelled))
+		rc = su_error_set(err, SU_ERR_INTERNAL,
+				  "the daemon is stopping; the handover was not triggered");
 	rc = rc ? rc : trigger(h, err);
 	if (!rc) {
+		atomic_store(&triggered, true);
 		/* PID 1 ends us; if it does not, nothing took over. */
 		for (unsigned i = 0; i < HANDOVER_WAIT_S * 10; i++)
 			usleep(100000);
@@ -473,6 +482,12 @@ enum su_err handover_run(struct handover *h, struct su_error *err)
 	log_err("handover failed: %s; putting everything back", err->message);
 	undo(h);
 	return rc;
+}
+
+bool stage1_cancel(void)
+{
+	atomic_store(&cancelled, true);
+	return atomic_load(&triggered);
 }
 
 void handover_free(struct handover *h)

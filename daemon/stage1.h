@@ -2,6 +2,8 @@
 #ifndef SU_DAEMON_STAGE1_H
 #define SU_DAEMON_STAGE1_H
 
+#include <stdbool.h>
+
 #include "error.h"
 #include "handover.h"
 #include "install.h"
@@ -39,6 +41,13 @@ enum su_err handover_prepare(struct daemon *d, const struct install_options *o,
  * why. On success PID 1 ends this process.
  */
 enum su_err handover_run(struct handover *h, struct su_error *err);
+/*
+ * The daemon got SIGTERM: a handover not yet triggered is not triggered
+ * any more (undone instead). True when PID 1 was already told: then the
+ * ramfs, the bundle and the stopped services belong to stage 2, and the
+ * daemon must exit without any cleanup (systemd and s6 TERM stage 1).
+ */
+bool stage1_cancel(void);
 /* Free @h; an unrun or failed handover's ROOT is removed. */
 void handover_free(struct handover *h);
 

@@ -33,6 +33,7 @@ echo "\$1" >>$WORK/services.log
 case \$1 in
 fail-stop) exit 3 ;;
 hang-stop) exec sleep 30 ;;
+slow-stop) sleep 1 ;;
 esac
 EOS
 chmod 0755 svc.sh
@@ -162,6 +163,23 @@ done
 root_gone "ramfs check"
 mount -o remount,exec "$WORK/staging"
 pass "at the trigger: ROOT bound without noexec, the copy runs under chroot, the bundle moved in"
+
+# ---- SIGTERM to the daemon during stage 1: no trigger, all undone ----
+configure exec slow-stop 8000000 "handover_command = $WORK/svc.sh triggered"
+expect_api 202 "install, the daemon is stopped during it" POST /install
+sleep 0.4
+kill -TERM "$DPID"
+i=0
+while kill -0 "$DPID" 2>/dev/null; do
+	i=$((i + 1))
+	[ "$i" -lt 100 ] || fail "the daemon did not stop within 10 s of SIGTERM"
+	sleep 0.1
+done
+wait "$DPID" || :
+DPID=
+services_were "SIGTERM in stage 1" "slow-stop start "
+root_gone "SIGTERM in stage 1"
+pass "SIGTERM during stage 1: the trigger never ran, services started again, bundle kept"
 
 # ---- busybox with a PID 1 that is not busybox: refused before the signal ----
 configure busybox stop 8000000
