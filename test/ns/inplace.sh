@@ -9,7 +9,8 @@
 # restores the kept files and reboots (the namespace ends: 129). An
 # /events reader follows it all, reconnecting with Last-Event-ID. Then
 # the device holds v2 with v1's kept files, and the environment has the
-# bundle's variables and last_install.
+# bundle's variables and last_install; booted again from the device, v2
+# answers /info with last_install success.
 set -euo pipefail
 . "$SU_TEST_SRC/ns/lib.sh"
 INIT=${RIG_INIT:-busybox}
@@ -93,6 +94,19 @@ for want in ("installing", "handover", "writing", "finalizing", "rebooting"):
 assert order.index("handover") < order.index("writing") < order.index("rebooting"), order
 EOP
 pass "/events: installing -> handover -> writing -> rebooting, reconnected with Last-Event-ID, no id lost"
+
+# ---- the device comes back on v2, and says how the install went ----
+rig_boot "$loop" console2.log
+rig_wait_https
+NOAUTH=1 expect_api 200 "GET /info after the reboot" GET /info
+assert_eq 2.0.0 "$(json 'j["version"]')" "/info version after the reboot"
+assert_eq "2.0.0 success" "$(json 'j["last_install"]["version"] + " " + j["last_install"]["result"]')" \
+	"/info last_install after the reboot"
+expect_api 200 "GET /status after the reboot" GET /status
+assert_eq success "$(json 'j["last_install"]["result"]')" "/status last_install"
+rig_heartbeat
+rig_stop
+pass "booted again from the device: v2 answers, last_install success, services run"
 
 # ---- downtime ----
 first=$(sed -n 's/.*stage 2: serving; installing .* at uptime \([0-9.]*\) s.*/\1/p' console.log | head -n 1)
