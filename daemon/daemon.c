@@ -143,8 +143,9 @@ static void reload(struct daemon *d)
 	config_free(cfg);
 }
 
-static int signals_open(void)
+int daemon_signals(bool pid1)
 {
+	static const int pid1_too[] = { SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2 };
 	sigset_t set;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -152,10 +153,12 @@ static int signals_open(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	for (size_t i = 0; pid1 && i < sizeof(pid1_too) / sizeof(pid1_too[0]); i++)
+		sigaddset(&set, pid1_too[i]);
 	/* before any thread starts, so every thread blocks them */
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
 		return -1;
-	return signalfd(-1, &set, SFD_CLOEXEC);
+	return signalfd(-1, &set, SFD_CLOEXEC | (pid1 ? SFD_NONBLOCK : 0));
 }
 
 static void serve(struct daemon *d, int sfd)
@@ -295,7 +298,7 @@ int daemon_run(const char *config_path, bool foreground, int verbose)
 		log_err("detach: %m");
 		goto out;
 	}
-	sfd = signals_open();
+	sfd = daemon_signals(false);
 	if (sfd < 0) {
 		log_err("signalfd: %m");
 		goto out;

@@ -11,6 +11,13 @@
 int daemon_run(const char *config_path, bool foreground, int verbose);
 
 /*
+ * Block the signals the daemon takes through a signalfd (TERM, INT, HUP;
+ * as PID 1 in stage 2 also CHLD, QUIT, USR1, USR2, non-blocking) and
+ * ignore SIGPIPE; call before any thread starts. The signalfd, or -1.
+ */
+int daemon_signals(bool pid1);
+
+/*
  * daemon_run() without detach and signals (test/fuzz/fuzz_upload.c):
  * daemon_open() loads @config_path and does all that comes before any
  * thread starts (keys, tokens, listen addresses, staging, a bundle

@@ -211,29 +211,6 @@ static char *canonical(const char *path)
 	return r ? r : strdup(path);
 }
 
-static char *canonical_list(const char *list)
-{
-	char *copy = strdup(list), *out = NULL, *save = NULL;
-	size_t len = 0;
-	FILE *m = copy ? open_memstream(&out, &len) : NULL;
-	const char *sep = "";
-
-	if (!m) {
-		free(copy);
-		return NULL;
-	}
-	for (char *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
-		char *c = canonical(p);
-
-		fprintf(m, "%s%s", sep, c ? c : p);
-		sep = ":";
-		free(c);
-	}
-	fclose(m);
-	free(copy);
-	return out;
-}
-
 static enum su_err write_state(struct handover *h, struct su_error *err)
 {
 	const char *loader = closure_loader(h->closure);
@@ -242,7 +219,8 @@ static enum su_err write_state(struct handover *h, struct su_error *err)
 		.config = h->cfg->path,
 		.exe = canonical(closure_exe(h->closure)),
 		.loader = loader ? canonical(loader) : strdup(""),
-		.library_path = canonical_list(closure_library_path(h->closure)),
+		.library_path = handover_path_list(closure_library_path(h->closure),
+						   "", true),
 		.keep = h->keep ? "/keep.cpio" : "",
 		.version = h->version,
 		.method = h->cfg->handover,

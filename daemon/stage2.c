@@ -89,34 +89,13 @@ static bool in_ramfs(const char *root)
 	return !strncmp(exe, root, len) && exe[len] == '/';
 }
 
-/* @list with @root before each directory. */
-static char *prefixed(const char *root, const char *list)
-{
-	char *copy = strdup(list), *out = NULL, *save = NULL;
-	size_t len;
-	FILE *m = copy ? open_memstream(&out, &len) : NULL;
-	const char *sep = "";
-
-	if (!m) {
-		free(copy);
-		return NULL;
-	}
-	for (char *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
-		fprintf(m, "%s%s%s", sep, root, p);
-		sep = ":";
-	}
-	fclose(m);
-	free(copy);
-	return out;
-}
-
 /* Run the ramfs's copy with the ramfs's loader and libraries: a stage 2
  * mapping the old root's libc would keep the old root busy. */
 static void reexec(const struct handover_state *s, const char *state_path,
 		   int verbose)
 {
 	char loader[PATH_MAX], exe[PATH_MAX];
-	char *libs = prefixed(s->root, s->library_path);
+	char *libs = handover_path_list(s->library_path, s->root, false);
 	const char *argv[10];
 	int n = 0;
 
@@ -397,24 +376,6 @@ void stage2_reboot(struct daemon *d)
 
 /* ---- serve ---- */
 
-static int signals_block(void)
-{
-	sigset_t set;
-
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
-		return -1;
-	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-}
-
 /* PID 1 forever: feed the watchdog, keep SSE readers alive, reap
  * orphans while no install runs (its children are waited for by the
  * code that started them). */
@@ -449,7 +410,7 @@ static void __attribute__((noreturn)) run(void)
 		.force = s2.hs.force,
 	};
 	struct su_error err;
-	int sfd = signals_block();
+	int sfd = daemon_signals(true);
 
 	if (daemon_open(&d, s2.hs.config, &err)) {
 		/* No API to serve: the only way on is a reboot. */

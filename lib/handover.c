@@ -427,3 +427,25 @@ enum su_err handover_mem_available(const struct config *cfg, uint64_t *bytes,
 	fclose(f);
 	return rc;
 }
+
+char *handover_path_list(const char *list, const char *prefix, bool canonical)
+{
+	char *copy = strdup(list), *out = NULL, *save = NULL;
+	const char *sep = "";
+	size_t len;
+	FILE *m = copy ? open_memstream(&out, &len) : NULL;
+
+	if (!m) {
+		free(copy);
+		return NULL;
+	}
+	for (char *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
+		char *real = canonical ? realpath(p, NULL) : NULL;
+
+		fprintf(m, "%s%s%s", sep, prefix, real ? real : p);
+		sep = ":";
+		free(real);
+	}
+	free(copy);
+	return fclose(m) ? NULL : out;
+}

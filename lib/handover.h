@@ -56,6 +56,15 @@ enum su_err handover_state_read(const char *path, struct handover_state *s,
 				struct su_error *err);
 void handover_state_free(struct handover_state *s);
 
+/*
+ * A copy of the colon-separated path @list with @prefix ("" for none)
+ * before each element, each resolved with realpath(3) first when
+ * @canonical (elements that do not resolve stay as they are): stage 1
+ * writes library_path canonical, stage 2 prefixes it with the root.
+ * NULL when out of memory.
+ */
+char *handover_path_list(const char *list, const char *prefix, bool canonical);
+
 /* MemAvailable from cfg->meminfo ("MemAvailable:  N kB"), in bytes.
  * Errors: SU_ERR_IO when the file cannot be read, has no such line, or
  * the line is not N kB. */

@@ -390,6 +390,27 @@ static void test_mem_refused(void **state)
 	assert_non_null(strstr(err.message, want));
 }
 
+/* library_path: canonical in stage 1, prefixed with the root in stage 2 */
+static void test_path_list(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = handover_path_list("/usr/lib:/lib", "/run/r", false);
+	assert_string_equal(s, "/run/r/usr/lib:/run/r/lib");
+	free(s);
+	s = handover_path_list("", "/run/r", false);
+	assert_string_equal(s, "");
+	free(s);
+	/* /proc/self resolves to this process's directory; a missing
+	 * path stays as it is */
+	s = handover_path_list("/proc/self:/nonexistent/x", "", true);
+	assert_non_null(s);
+	assert_true(!strncmp(s, "/proc/", 6) && strcmp(s, "/proc/self:/nonexistent/x"));
+	assert_non_null(strstr(s, ":/nonexistent/x"));
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +431,7 @@ int main(void)
 		T(test_too_large),
 		T(test_mem_available),
 		T(test_mem_refused),
+		T(test_path_list),
 #undef T
 	};
 
