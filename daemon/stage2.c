@@ -118,7 +118,9 @@ static void reexec(const struct handover_state *s, const char *state_path,
 	free(libs);
 }
 
-static int move_in(const char *root, const char *what)
+/* @what (/dev, /proc, /sys) into ROOT: moved when it is a mount point,
+ * else (a static /dev on the old root) a fresh one of @fstype. */
+static int move_in(const char *root, const char *what, const char *fstype)
 {
 	char to[PATH_MAX];
 	struct stat st;
@@ -130,11 +132,15 @@ static int move_in(const char *root, const char *what)
 		log_err("stage 2: mkdir %s: %m", to);
 		return -1;
 	}
-	if (mount(what, to, NULL, MS_MOVE, NULL)) {
-		log_err("stage 2: move %s to %s: %m", what, to);
-		return -1;
+	if (!mount(what, to, NULL, MS_MOVE, NULL))
+		return 0;
+	if (errno == EINVAL && !mount(fstype, to, fstype, MS_NOSUID, NULL)) {
+		log_notice("stage 2: %s is no mount point; mounted a new %s", what,
+			   fstype);
+		return 0;
 	}
-	return 0;
+	log_err("stage 2: move %s to %s: %m", what, to);
+	return -1;
 }
 
 /* /proc, /sys, /dev into ROOT, then ROOT becomes / and the old root
@@ -152,8 +158,8 @@ static int pivot(const char *root)
 		log_err("stage 2: mkdir %s: %m", old);
 		return -1;
 	}
-	if (move_in(root, "/dev") || move_in(root, "/proc") ||
-	    move_in(root, "/sys"))
+	if (move_in(root, "/dev", "devtmpfs") || move_in(root, "/proc", "proc") ||
+	    move_in(root, "/sys", "sysfs"))
 		return -1;
 	if (chdir(root) || syscall(SYS_pivot_root, ".", "." OLD_ROOT) ||
 	    chroot(".") || chdir("/")) {
