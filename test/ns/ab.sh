@@ -17,6 +17,7 @@ set -euo pipefail
 CMDLINE=/etc/rig-cmdline
 
 rig_init
+need cmp
 RIG_CONF_DEVICE="cmdline = $CMDLINE
 booted_slot_arg = sysupgrade.slot"
 RIG_CONF_TARGETS="[target:rootfs]

@@ -40,6 +40,7 @@ stage2_failed() {
 }
 
 rig_init
+need fallocate du
 rig_rootfs v1 1.0.0 "$RIG_BUILD"
 rig_tmpfs small 256M
 rig_image small/v1.img v1
