@@ -15,6 +15,8 @@
 #   /dev/rigroot     the root's loop device (also at its own /dev name);
 #                    the config's in_use ext4 target `rootfs`
 #   /dev/rigenv      the U-Boot environment's loop device (rig_env)
+#   /dev/NAME        each NAME=LOOPDEV of RIG_DEVS (rig_boot), e.g. the
+#                    slots of an A/B target
 #   /host            $RIG_HOST, a host directory bound in: markers the
 #                    host reads (dummy.log, services.log) survive the
 #                    namespace and the rewrite of the root
@@ -64,12 +66,13 @@ rig_init() {
 	RIG_HOST=$WORK/host
 	mkdir "$RIG_HOST"
 	: >"$WORK/rig.loops"
+	: >"$WORK/rig.mounts"
 }
 
 # The EXIT trap: what fails here is counted, never stops the cleanup
 # (fail would exit the trap).
 rig_cleanup() {
-	local rc=$? pid loop log
+	local rc=$? pid loop log mnt
 	set +e
 	cd /
 	for pid in $RIG_PIDS; do
@@ -81,6 +84,10 @@ rig_cleanup() {
 		[ -n "$loop" ] || continue
 		rig_detach "$loop" || rc=1
 	done <"$WORK/rig.loops"
+	while read -r mnt; do
+		[ -n "$mnt" ] || continue
+		umount "$mnt" || rc=1
+	done <"$WORK/rig.mounts"
 	if [ "$rc" != 0 ]; then
 		for log in $RIG_LOGS; do
 			echo "--- console $log (last 60 lines):" >&2
@@ -136,8 +143,15 @@ rig_interp() {
 # rig_copy_elf DIR FILE [DEST]: FILE at DIR/DEST (default its own path)
 # and every library it loads, at the paths its loader finds them
 # (`LOADER --list`; for the ASan build that includes libasan/libubsan).
+# A FILE that is a symlink (mkfs.ext4 -> mke2fs) without DEST is copied
+# as the same link, and the program it names with its libraries.
 rig_copy_elf() {
 	local dir=$1 src=$2 dest=${3:-$2} interp libs lib
+	if [ -L "$src" ] && [ $# -lt 3 ]; then
+		rig_copy_path "$dir" "$src"
+		rig_copy_elf "$dir" "$(realpath "$src")"
+		return
+	fi
 	rig_inside "$dir" "$dir$dest"
 	mkdir -p "$(dirname "$dir$dest")"
 	[ -e "$dir$dest" ] || cp -pL "$src" "$dir$dest"
@@ -159,7 +173,8 @@ rig_copy_elf() {
 # keep, the dummy service and INIT as /sbin/init: busybox (default;
 # handover = busybox) or s6 (s6-svscan on /run/service; handover = s6).
 # Extra config lines: RIG_CONF_DEVICE, RIG_CONF_SERVER, RIG_CONF_INSTALL
-# are added to their sections, RIG_CONF_TARGETS replaces the target.
+# are added to their sections, RIG_CONF_TARGETS replaces the target;
+# RIG_STOP_COMMAND and RIG_START_COMMAND replace the services' commands.
 # A test may change DIR further before rig_image.
 rig_rootfs() {
 	local dir=$1 version=$2 build=$3 init=${4:-busybox} d a
@@ -266,8 +281,8 @@ dir = $RIG_STAGING
 
 [install]
 handover = $init
-stop_command = /usr/bin/rig-services stop
-start_command = /usr/bin/rig-services start
+stop_command = ${RIG_STOP_COMMAND:-/usr/bin/rig-services stop}
+start_command = ${RIG_START_COMMAND:-/usr/bin/rig-services start}
 stop_timeout = 20
 reboot_command = /bin/reboot
 keep = /etc/rig/kept.conf /etc/rig/kept.d/*.conf
@@ -426,15 +441,23 @@ rig_image() {
 		fail "mkfs.ext4 -d $2 $1: $(cat "$WORK/mkfs.out")"
 }
 
-# rig_bundle OUT VERSION IMG [KEY]: a bundle of VERSION (made by
-# sysupgrade-bundle, signed with KEY, default $WORK/signing.pem, which
-# the rig's keys trust) holding IMG, zstd-compressed, as the ext4 image
-# of target rootfs, with bootenv rig_version=VERSION.
+# rig_bundle OUT VERSION IMG [KEY] [TYPE]: a bundle of VERSION (made by
+# sysupgrade-bundle, signed with KEY, default (or empty)
+# $WORK/signing.pem, which the rig's keys trust) holding IMG,
+# zstd-compressed, as the TYPE (default ext4) image of target rootfs,
+# with bootenv rig_version=VERSION.
 rig_bundle() {
 	"$TOOL" create --version "$2" --compatible acme,router-x1 \
-		--image "$3:ext4:rootfs:zstd" --bootenv "rig_version=$2" \
+		--image "$3:${5:-ext4}:rootfs:zstd" --bootenv "rig_version=$2" \
 		--key "${4:-$WORK/signing.pem}" --output "$1" >"$WORK/bundle.out" 2>&1 ||
 		fail "sysupgrade-bundle create $1: $(cat "$WORK/bundle.out")"
+}
+
+# rig_tarball OUT DIR: DIR's tree as a tar archive (numeric owners, its
+# device nodes included), for a `tar` target's image.
+rig_tarball() {
+	tar --numeric-owner -C "$2" -cf "$1" . 2>"$WORK/tar.err" ||
+		fail "tar -C $2 -cf $1: $(cat "$WORK/tar.err")"
 }
 
 # rig_env IMG [VAR=VALUE...]: a U-Boot environment image (0x4000 bytes)
@@ -520,6 +543,35 @@ rig_mount() {
 		'mount -o ro "$1" "$2" && shift 2 && exec "$@"' sh "$dev" "$dir" "$@"
 }
 
+# rig_put LOOPDEV PATH: stdin becomes the file PATH on the filesystem on
+# LOOPDEV (mounted read-write in a mount namespace of its own), as a
+# boot loader would leave it for the next boot.
+rig_put() {
+	local dev=$1 mnt=$WORK/put.mnt
+	rig_wait_unmounted "$dev"
+	mkdir -p "$mnt"
+	unshare --mount --propagation private sh -c \
+		'mount "$1" "$2" && cat >"$2$3" && umount "$2"' sh "$dev" "$mnt" "$2" ||
+		fail "could not write $2 on $dev"
+}
+
+# rig_tmpfs DIR SIZE: a tmpfs of SIZE on DIR (made), unmounted at the
+# end after the loop devices (a root image may live on it).
+rig_tmpfs() {
+	mkdir -p "$1"
+	mount -t tmpfs -o "size=$2,mode=0700" rigtmpfs "$1" ||
+		fail "mount a tmpfs of $2 on $1"
+	realpath "$1" >>"$WORK/rig.mounts"
+}
+
+# rig_untmpfs DIR: unmount the tmpfs of rig_tmpfs now.
+rig_untmpfs() {
+	local dir
+	dir=$(realpath "$1")
+	umount "$dir" || fail "umount $dir"
+	sed -i "\\|^$dir\$|d" "$WORK/rig.mounts"
+}
+
 # rig_extract LOOPDEV DIR: copy the filesystem on LOOPDEV into DIR (a
 # new directory), to look at after the namespace has ended.
 rig_extract() {
@@ -534,14 +586,15 @@ rig_extract() {
 # namespace (test/ns/preinit.sh, then /sbin/init as its PID 1), console
 # to LOG. Sets RIG_PID (the unshare process, our child: `wait` gives
 # the namespace's end, 129 for reboot()) and RIG_NSPID (its PID 1 as
-# the host sees it). The U-Boot environment of rig_env goes along.
+# the host sees it). The U-Boot environment of rig_env goes along, and
+# each NAME=LOOPDEV of RIG_DEVS as /dev/NAME.
 rig_boot() {
 	local loop=$1 log mnt i=0
 	log=$(realpath -m "$2")
 	mnt=$(mktemp -d "$WORK/nsroot.XXXXXX")
 	env --default-signal unshare --pid --mount --fork --propagation private \
 		--kill-child bash "$RIG_SRC/ns/preinit.sh" "$loop" "$mnt" \
-		"$RIG_HOST" "$RIG_ENV_LOOP" </dev/null >>"$log" 2>&1 &
+		"$RIG_HOST" "$RIG_ENV_LOOP" ${RIG_DEVS:-} </dev/null >>"$log" 2>&1 &
 	RIG_PID=$!
 	RIG_PIDS="$RIG_PIDS $RIG_PID"
 	case " $RIG_LOGS " in
@@ -590,6 +643,16 @@ rig_nsfile() {
 	echo "/proc/${RIG_NS[${2:-$RIG_PID}]}/root$1"
 }
 
+# rig_pids COMM: the PIDs (as the namespace sees them) of the
+# namespace's processes named COMM, from its own /proc.
+rig_pids() {
+	local p c
+	for p in "$(rig_nsfile /proc)"/[0-9]*; do
+		c=$(cat "$p/comm" 2>/dev/null) || continue
+		[ "$c" != "$1" ] || echo "${p##*/}"
+	done
+}
+
 # rig_ns CMD...: run CMD (a program of the namespace's root) inside the
 # namespace of RIG_PID: its mounts, its PIDs, its root.
 rig_ns() {
@@ -611,6 +674,27 @@ rig_wait_https() {
 			fail "the namespace ended before /info answered on port $port"
 		i=$((i + 1))
 		[ "$i" -lt "$limit" ] || fail "/info did not answer on port $port within $((limit / 10)) s"
+		sleep 0.1
+	done
+}
+
+# rig_wait_state STATE [SECONDS]: until GET /status says STATE (60 s,
+# else fail, or when the namespace ends). No answer is no failure: the
+# daemon is away while PID 1 hands over to stage 2. ./body is the last
+# /status.
+rig_wait_state() {
+	local limit=$((${2:-60} * 10)) i=0 code state=
+	while :; do
+		code=$(API_TIMEOUT=3 api GET /status) || :
+		if [ "$code" = 200 ]; then
+			state=$(json_get body 'j["state"]')
+			[ "$state" != "$1" ] || return 0
+		fi
+		[ -z "$RIG_PID" ] || kill -0 "$RIG_PID" 2>/dev/null ||
+			fail "the namespace ended before the state was $1 (last: ${state:-no answer})"
+		i=$((i + 1))
+		[ "$i" -lt "$limit" ] ||
+			fail "the state was not $1 within $((limit / 10)) s (last: ${state:-no answer} $(cat body 2>/dev/null))"
 		sleep 0.1
 	done
 }

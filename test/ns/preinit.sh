@@ -5,11 +5,13 @@
 # root. It does what a kernel and an initramfs would: mount the root
 # device, give it its own /proc, /sys, /dev, /run and /tmp, pivot into
 # it, drop the host's root, and exec /sbin/init as PID 1.
-#   preinit.sh ROOTDEV MNT HOSTDIR [ENVDEV]
+#   preinit.sh ROOTDEV MNT HOSTDIR [ENVDEV [NAME=DEV...]]
 # ROOTDEV  the loop device holding the ext4 root (also /dev/rigroot)
 # MNT      an empty host directory to mount it on (private to this ns)
 # HOSTDIR  a host directory bound at /host, for markers the host reads
-# ENVDEV   a loop device holding a U-Boot environment (/dev/rigenv)
+# ENVDEV   a loop device holding a U-Boot environment (/dev/rigenv);
+#          may be empty
+# NAME=DEV more loop devices, each at /dev/NAME and its own /dev name
 # The environment of init is PATH plus ASAN_OPTIONS and UBSAN_OPTIONS.
 set -euo pipefail
 
@@ -17,6 +19,7 @@ rootdev=$1
 mnt=$2
 hostdir=$3
 envdev=${4:-}
+shift $(($# < 4 ? $# : 4))
 
 say() { echo "rig-preinit: $*"; }
 die() {
@@ -61,6 +64,17 @@ if [ -n "$envdev" ]; then
 	blknode "$envdev" "$mnt/dev/${envdev##*/}"
 	blknode "$envdev" "$mnt/dev/rigenv"
 fi
+for nd in "$@"; do
+	name=${nd%%=*}
+	dev=${nd#*=}
+	case $name in
+	''|*[!a-z0-9_-]*|rigroot|rigenv|null|zero|full|random|urandom|tty)
+		die "extra device '$nd': NAME must be a new plain name" ;;
+	esac
+	[ -b "$dev" ] || die "extra device '$nd': $dev is not a block device"
+	[ -e "$mnt/dev/${dev##*/}" ] || blknode "$dev" "$mnt/dev/${dev##*/}"
+	blknode "$dev" "$mnt/dev/$name"
+done
 
 # /run holds the staging directory and with it the stage-2 ramfs: exec
 # must be allowed there.
