@@ -208,7 +208,7 @@ static enum MHD_Result post_install(struct listener *l,
 				    struct MHD_Connection *c,
 				    struct request *r)
 {
-	struct install_options o = { 0 };
+	struct install_options o = { .keep_config = true };
 	struct su_error err;
 
 	if (parse_options(r, &o, &err) || install_start(l->d, &o, &err))

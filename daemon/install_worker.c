@@ -100,7 +100,7 @@ static void *install_thread(void *arg)
 	if (!rc)
 		log_notice("install of %s complete", j->plan->manifest->version);
 	if (j->d->stage2)	/* keep files, record, reboot; or stay */
-		rc = stage2_installed(j->d, j->plan, j->env, rc, &err);
+		rc = stage2_installed(j->d, j->plan, j->env, &j->opts, rc, &err);
 	else
 		record(j, rc ? &err : NULL);
 	/* Done with the staged bundle before leaving the busy state. */

@@ -321,10 +321,11 @@ static enum su_err mount_new(const struct config_target *t, struct su_error *err
  * record where the config wants it. */
 static enum su_err finish_new(const struct config *cfg,
 			      const struct install_plan *plan,
-			      struct bootenv *env, struct su_error *err)
+			      struct bootenv *env, bool keep_config,
+			      struct su_error *err)
 {
 	const struct config_target *t = keep_target(cfg);
-	bool keep = *s2.hs.keep && s2.hs.keep_config;
+	bool keep = *s2.hs.keep && keep_config;
 	bool file = last_install_mode(cfg, NULL) == LAST_INSTALL_FILE;
 	char dir[PATH_MAX];
 	enum su_err rc = SU_OK;
@@ -357,8 +358,8 @@ static void __attribute__((noreturn)) reboot_now(void)
 }
 
 enum su_err stage2_installed(struct daemon *d, const struct install_plan *plan,
-			     struct bootenv *env, enum su_err rc,
-			     struct su_error *err)
+			     struct bootenv *env, const struct install_options *o,
+			     enum su_err rc, struct su_error *err)
 {
 	struct su_error e;
 
@@ -369,7 +370,7 @@ enum su_err stage2_installed(struct daemon *d, const struct install_plan *plan,
 			log_warn("stage 2: last_install not recorded: %s", e.message);
 		return rc;
 	}
-	if (finish_new(d->cfg, plan, env, err))
+	if (finish_new(d->cfg, plan, env, o->keep_config, err))
 		return err->code;
 	reboot_now();
 }

@@ -28,14 +28,16 @@ int stage2_main(const char *state_path, bool systemd, int verbose);
 
 /*
  * The install worker's end of an install in stage 2, with install_run()'s
- * result @rc and its still open @env: on success restore the kept files,
+ * result @rc and its still open @env: on success restore the kept files
+ * (when @o asks for them: the first install takes stage 1's options, a
+ * retry its own POST /install body's),
  * record last_install, sync and reboot (does not return); on failure
  * record it (bootenv only) and return @rc, so the daemon reports failed
  * and serves on. A failed restore of the kept files is a failure too.
  */
 enum su_err stage2_installed(struct daemon *d, const struct install_plan *plan,
-			     struct bootenv *env, enum su_err rc,
-			     struct su_error *err);
+			     struct bootenv *env, const struct install_options *o,
+			     enum su_err rc, struct su_error *err);
 
 /* POST /reboot in stage 2: sync, linger, reboot(RB_AUTOBOOT). */
 void stage2_reboot(struct daemon *d);

@@ -347,7 +347,7 @@ static enum su_err stage(struct upload *u, char **text)
 
 enum MHD_Result upload_end(struct upload *u, struct MHD_Connection *c)
 {
-	struct install_options opts = { .reboot = u->reboot };
+	struct install_options opts = { .reboot = u->reboot, .keep_config = true };
 	struct su_error ierr;
 	enum MHD_Result ret;
 	char *text = NULL;

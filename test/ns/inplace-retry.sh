@@ -76,7 +76,7 @@ pass "the write failed mid-way (at $((at >> 20)) of $IMG_MB MiB); last_install r
 mount -o remount,size=256M "$WORK/small" || fail "remount $WORK/small with 256M"
 expect_api 200 "upload v2 again, to stage 2" POST /bundle -T v2.tar
 assert_eq 2.0.0 "$(json 'j["version"]')" "the bundle staged in stage 2"
-expect_api 202 "POST /install in stage 2" POST /install -d '{"keep_config": true}'
+expect_api 202 "POST /install in stage 2 (no body: the defaults keep the files)" POST /install
 rig_wait_end "" 120
 assert_eq 129 "$RIG_STATUS" "the namespace's end after the retry"
 pass "the retry: upload and POST /install to stage 2, the namespace ended with 129"
