@@ -6,6 +6,7 @@
  * it serves until a good write has rebooted the device, or an admin
  * asks for a reboot.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -186,9 +187,49 @@ static int pivot(const char *root)
 
 /* ---- take over ---- */
 
+#define PF_KTHREAD	0x00200000	/* include/linux/sched.h */
+
+/* Is /proc/@name a process of user space (not a kernel thread)? */
+static bool user_process(const char *name)
+{
+	char path[64], buf[512], *p;
+	unsigned long flags = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;	/* gone already */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	/* after "PID (COMM)": state ppid pgrp session tty tpgid flags */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return true;
+	return !(flags & PF_KTHREAD);
+}
+
+/* Any process left but us? kill(-1, 0) cannot tell: on a real PID 1 it
+ * also finds the kernel threads, which no signal ends. */
 static bool others_left(void)
 {
-	return kill(-1, 0) == 0 || errno != ESRCH;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	bool left = false;
+	char self[16];
+
+	if (!d)
+		return kill(-1, 0) == 0 || errno != ESRCH;
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	while (!left && (e = readdir(d)))
+		left = e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
+		       strcmp(e->d_name, self) && user_process(e->d_name);
+	closedir(d);
+	return left;
 }
 
 static void reap(void)
