@@ -311,29 +311,38 @@ next:
 
 /* ---- the watchdog ---- */
 
-static void watchdog_open(const struct config *cfg)
+static void watchdog_feed(void)
 {
-	if (!cfg->watchdog)
+	if (s2.watchdog >= 0 && ioctl(s2.watchdog, WDIOC_KEEPALIVE, 0) &&
+	    write(s2.watchdog, "k", 1) != 1)
+		log_warn("stage 2: feed the watchdog: %m");
+}
+
+/* As soon as its old keeper is gone (killed with the stragglers), and
+ * fed at once: opening a running watchdog does not feed it, and the
+ * bundle's verification in daemon_open() may outlast its timeout. The
+ * config is read here for it alone; daemon_open() reports its errors. */
+static void watchdog_take(const char *config_path)
+{
+	struct config *cfg;
+	struct su_error err;
+
+	if (config_load(config_path, &cfg, &err))
 		return;
-	/* Its old holder is gone by now; a busy device may take a moment. */
-	for (int i = 0; i < 50 && s2.watchdog < 0; i++) {
+	/* a busy device may take a moment to be let go */
+	for (int i = 0; cfg->watchdog && i < 50 && s2.watchdog < 0; i++) {
 		s2.watchdog = open(cfg->watchdog, O_WRONLY | O_CLOEXEC);
 		if (s2.watchdog < 0 && errno == EBUSY)
 			usleep(100000);
 		else if (s2.watchdog < 0)
 			break;
 	}
-	if (s2.watchdog < 0)
+	if (cfg->watchdog && s2.watchdog < 0)
 		log_err("stage 2: open watchdog %s: %m", cfg->watchdog);
-	else
+	else if (cfg->watchdog)
 		log_notice("stage 2: feeding watchdog %s", cfg->watchdog);
-}
-
-static void watchdog_feed(void)
-{
-	if (s2.watchdog >= 0 && ioctl(s2.watchdog, WDIOC_KEEPALIVE, 0) &&
-	    write(s2.watchdog, "k", 1) != 1)
-		log_warn("stage 2: feed the watchdog: %m");
+	watchdog_feed();
+	config_free(cfg);
 }
 
 /* ---- after the write ---- */
@@ -497,7 +506,6 @@ static void __attribute__((noreturn)) run(void)
 		log_err("stage 2: %s", err.message);
 		reboot_now();
 	}
-	watchdog_open(d.cfg);
 	events_init();
 	events_load("/events");
 	if (daemon_listen(&d, &err))
@@ -536,5 +544,6 @@ int stage2_main(const char *state_path, bool systemd, int verbose)
 	kill_stragglers();
 	if (unmount_old())
 		log_err("stage 2: the old root is still partly mounted; writing its device will be refused");
+	watchdog_take(s2.hs.config);
 	run();
 }
