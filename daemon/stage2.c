@@ -340,7 +340,8 @@ static void watchdog_take(const char *config_path)
 	if (cfg->watchdog && s2.watchdog < 0)
 		log_err("stage 2: open watchdog %s: %m", cfg->watchdog);
 	else if (cfg->watchdog)
-		log_notice("stage 2: feeding watchdog %s", cfg->watchdog);
+		log_notice("stage 2: feeding watchdog %s at uptime %.2f s",
+			   cfg->watchdog, uptime());
 	watchdog_feed();
 	config_free(cfg);
 }
