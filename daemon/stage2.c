@@ -6,6 +6,7 @@
  * it serves until a good write has rebooted the device, or an admin
  * asks for a reboot.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -171,9 +172,49 @@ static int pivot(const char *root)
 
 /* ---- take over ---- */
 
+#define PF_KTHREAD	0x00200000	/* include/linux/sched.h */
+
+/* Is /proc/@name a process of user space (not a kernel thread)? */
+static bool user_process(const char *name)
+{
+	char path[64], buf[512], *p;
+	unsigned long flags = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;	/* gone already */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	/* after "PID (COMM)": state ppid pgrp session tty tpgid flags */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return true;
+	return !(flags & PF_KTHREAD);
+}
+
+/* Any process left but us? kill(-1, 0) cannot tell: on a real PID 1 it
+ * also finds the kernel threads, which no signal ends. */
 static bool others_left(void)
 {
-	return kill(-1, 0) == 0 || errno != ESRCH;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	bool left = false;
+	char self[16];
+
+	if (!d)
+		return kill(-1, 0) == 0 || errno != ESRCH;
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	while (!left && (e = readdir(d)))
+		left = e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
+		       strcmp(e->d_name, self) && user_process(e->d_name);
+	closedir(d);
+	return left;
 }
 
 static void reap(void)
@@ -255,29 +296,39 @@ next:
 
 /* ---- the watchdog ---- */
 
-static void watchdog_open(const struct config *cfg)
+static void watchdog_feed(void)
 {
-	if (!cfg->watchdog)
+	if (s2.watchdog >= 0 && ioctl(s2.watchdog, WDIOC_KEEPALIVE, 0) &&
+	    write(s2.watchdog, "k", 1) != 1)
+		log_warn("stage 2: feed the watchdog: %m");
+}
+
+/* As soon as its old keeper is gone (killed with the stragglers), and
+ * fed at once: opening a running watchdog does not feed it, and the
+ * bundle's verification in daemon_open() may outlast its timeout. The
+ * config is read here for it alone; daemon_open() reports its errors. */
+static void watchdog_take(const char *config_path)
+{
+	struct config *cfg;
+	struct su_error err;
+
+	if (config_load(config_path, &cfg, &err))
 		return;
-	/* Its old holder is gone by now; a busy device may take a moment. */
-	for (int i = 0; i < 50 && s2.watchdog < 0; i++) {
+	/* a busy device may take a moment to be let go */
+	for (int i = 0; cfg->watchdog && i < 50 && s2.watchdog < 0; i++) {
 		s2.watchdog = open(cfg->watchdog, O_WRONLY | O_CLOEXEC);
 		if (s2.watchdog < 0 && errno == EBUSY)
 			usleep(100000);
 		else if (s2.watchdog < 0)
 			break;
 	}
-	if (s2.watchdog < 0)
+	if (cfg->watchdog && s2.watchdog < 0)
 		log_err("stage 2: open watchdog %s: %m", cfg->watchdog);
-	else
-		log_notice("stage 2: feeding watchdog %s", cfg->watchdog);
-}
-
-static void watchdog_feed(void)
-{
-	if (s2.watchdog >= 0 && ioctl(s2.watchdog, WDIOC_KEEPALIVE, 0) &&
-	    write(s2.watchdog, "k", 1) != 1)
-		log_warn("stage 2: feed the watchdog: %m");
+	else if (cfg->watchdog)
+		log_notice("stage 2: feeding watchdog %s at uptime %.2f s",
+			   cfg->watchdog, uptime());
+	watchdog_feed();
+	config_free(cfg);
 }
 
 /* ---- after the write ---- */
@@ -424,7 +475,6 @@ static void __attribute__((noreturn)) run(void)
 		log_err("stage 2: %s", err.message);
 		reboot_now();
 	}
-	watchdog_open(d.cfg);
 	events_init();
 	events_load("/events");
 	if (daemon_listen(&d, &err))
@@ -463,5 +513,6 @@ int stage2_main(const char *state_path, bool systemd, int verbose)
 	kill_stragglers();
 	if (unmount_old())
 		log_err("stage 2: the old root is still partly mounted; writing its device will be refused");
+	watchdog_take(s2.hs.config);
 	run();
 }

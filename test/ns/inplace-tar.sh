@@ -28,7 +28,7 @@ mkfs = yes
 mkfs_options = -L rigtar
 allow_devices = yes"
 rig_rootfs v1 1.0.0 "$RIG_BUILD"
-rig_copy_elf v1 "$MKFS"
+root_copy_elf v1 "$MKFS"
 echo "only in v1" >v1/etc/rig/v1-only
 rig_image v1.img v1
 rig_env env.img
@@ -45,7 +45,7 @@ assert_eq '[["rootfs", "tar", true]]' \
 pass "v1 up (ext4 UUID $v1_uuid), its rootfs the in_use tar target"
 
 rig_rootfs v2 2.0.0 "$RIG_BUILD"
-rig_copy_elf v2 "$MKFS"
+root_copy_elf v2 "$MKFS"
 echo "only in v2" >v2/etc/rig/v2-only
 mknod -m 0600 v2/dev/console c 5 1
 rig_tarball v2.rootfs.tar v2

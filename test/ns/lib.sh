@@ -39,6 +39,7 @@
 
 . "$SU_TEST_SRC/integration/lib.sh"
 . "$SU_TEST_SRC/integration/daemon-lib.sh"
+. "$SU_TEST_SRC/integration/root-lib.sh"
 
 RIG_SRC=$SU_TEST_SRC
 RIG_BUILD=${SU_BUILD_DIR:-$(cd "$(dirname "$SU_DAEMON")/.." && pwd)}
@@ -100,71 +101,6 @@ rig_cleanup() {
 
 # ---- the root filesystem ----
 
-# rig_inside DIR PATH: PATH (which need not exist) resolves inside DIR;
-# a copy into the rig never writes through a link out of it.
-rig_inside() {
-	local top path
-	top=$(realpath -m "$1")
-	path=$(realpath -m "$2")
-	case $path/ in
-	"$top"/*) ;;
-	*) fail "rig: $2 resolves to $path, outside $1" ;;
-	esac
-}
-
-# rig_copy_path DIR PATH: the host's PATH at DIR/PATH, a symlink as the
-# same symlink (and its target copied too), a file with its mode. What
-# is there already is kept.
-rig_copy_path() {
-	local dir=$1 path=$2 dst=$1$2 target
-	[ -e "$dst" ] || [ -L "$dst" ] && return 0
-	rig_inside "$dir" "$(dirname "$dst")"
-	mkdir -p "$(dirname "$dst")"
-	if [ -L "$path" ]; then
-		target=$(readlink "$path")
-		ln -s "$target" "$dst"
-		case $target in
-		/*) ;;
-		*) target=$(dirname "$path")/$target ;;
-		esac
-		rig_copy_path "$dir" "$(realpath -s -m "$target")"
-	else
-		[ -f "$path" ] || fail "rig: $path is not a regular file"
-		cp -p "$path" "$dst"
-	fi
-}
-
-# rig_interp FILE: the ELF interpreter FILE asks for; nothing for a
-# static one.
-rig_interp() {
-	readelf -lW "$1" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p'
-}
-
-# rig_copy_elf DIR FILE [DEST]: FILE at DIR/DEST (default its own path)
-# and every library it loads, at the paths its loader finds them
-# (`LOADER --list`; for the ASan build that includes libasan/libubsan).
-# A FILE that is a symlink (mkfs.ext4 -> mke2fs) without DEST is copied
-# as the same link, and the program it names with its libraries.
-rig_copy_elf() {
-	local dir=$1 src=$2 dest=${3:-$2} interp libs lib
-	if [ -L "$src" ] && [ $# -lt 3 ]; then
-		rig_copy_path "$dir" "$src"
-		rig_copy_elf "$dir" "$(realpath "$src")"
-		return
-	fi
-	rig_inside "$dir" "$dir$dest"
-	mkdir -p "$(dirname "$dir$dest")"
-	[ -e "$dir$dest" ] || cp -pL "$src" "$dir$dest"
-	interp=$(rig_interp "$src")
-	[ -n "$interp" ] || return 0
-	libs=$("$interp" --list "$src") || fail "rig: $interp --list $src: $libs"
-	! grep -q 'not found' <<<"$libs" || fail "rig: $src: missing libraries: $libs"
-	for lib in $interp $(awk '$2 == "=>" && $3 ~ /^\// { print $3 }
-		$1 ~ /^\// { print $1 }' <<<"$libs"); do
-		rig_copy_path "$dir" "$lib"
-	done
-}
-
 # rig_rootfs DIR VERSION BUILD_DIR [INIT]: DIR (new or empty) becomes a
 # root filesystem of VERSION: busybox with its applets, BUILD_DIR's
 # sysupgraded with its libraries, its config (the in_use ext4 target
@@ -177,7 +113,7 @@ rig_copy_elf() {
 # RIG_STOP_COMMAND and RIG_START_COMMAND replace the services' commands.
 # A test may change DIR further before rig_image.
 rig_rootfs() {
-	local dir=$1 version=$2 build=$3 init=${4:-busybox} d a
+	local dir=$1 version=$2 build=$3 init=${4:-busybox}
 	local exe=$build/daemon/sysupgraded
 	[ -x "$exe" ] || fail "rig: $exe is not an executable"
 	case $init in
@@ -187,31 +123,10 @@ rig_rootfs() {
 	mkdir -p "$dir"
 	[ -z "$(ls -A "$dir")" ] || fail "rig: $dir is not empty"
 	dir=$(realpath "$dir")
-	mkdir -p "$dir"/usr/bin "$dir"/usr/sbin "$dir"/usr/lib "$dir"/usr/lib64
-	# the host's layout (merged /usr), so libraries keep their paths
-	for d in bin sbin lib lib64; do
-		if [ -L "/$d" ]; then
-			ln -s "$(readlink "/$d")" "$dir/$d"
-		else
-			mkdir -p "$dir/$d"
-		fi
-	done
-	rig_inside "$dir" "$dir/bin/x"
-	rig_inside "$dir" "$dir/lib64/x"
-	for d in etc proc sys dev run tmp host root mnt var/lib var/log \
-		var/lock; do
-		mkdir -p "$dir/$d"
-	done
-	chmod 1777 "$dir/tmp"
-
-	rig_copy_path "$dir" /bin/busybox
-	for a in $(busybox --list); do
-		case $a in
-		busybox|init|linuxrc) continue ;;
-		esac
-		[ -e "$dir/bin/$a" ] || ln -s busybox "$dir/bin/$a"
-	done
-	rig_copy_elf "$dir" "$exe" /usr/sbin/sysupgraded
+	root_layout "$dir"
+	mkdir "$dir/host"
+	root_busybox "$dir"
+	root_copy_elf "$dir" "$exe" /usr/sbin/sysupgraded
 
 	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$dir/etc/passwd"
 	printf 'root:x:0:\n' >"$dir/etc/group"
@@ -399,7 +314,7 @@ rig_init_s6() {
 	for b in s6-svscan s6-supervise s6-svscanctl s6-svc s6-svok s6-svstat \
 		s6-svwait s6-svlisten1 s6-svlisten s6-ftrigrd; do
 		[ -x "/usr/bin/$b" ] || fail "rig: /usr/bin/$b is missing (Debian's s6)"
-		rig_copy_elf "$dir" "/usr/bin/$b"
+		root_copy_elf "$dir" "/usr/bin/$b"
 	done
 	rig_script "$dir" /sbin/init <<'EOS'
 #!/bin/sh

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Build the initramfs of one VM test scenario.
-#   test/vm/mkinitramfs.sh -o OUT.cpio.gz -m MODDIR --script FILE
+#   test/vm/mkinitramfs.sh -o OUT.cpio.gz -m MODDIR {--script FILE | --init FILE}
 #       [--module NAME]... [--bin PATH]... [--file SRC:DEST]...
 # MODDIR is a kernel's modules/<kver> directory (see fetch-kernel.sh).
 # The image holds busybox-static, the generic modules below and their
@@ -10,6 +10,8 @@
 # at its own path with the shared libraries it needs, the --file files,
 # and the scenario as /scenario. /init runs it with `sh -e` and prints
 # SU-VM-RESULT: PASS or SU-VM-RESULT: FAIL <status>, then powers off.
+# --init FILE replaces that /init with FILE, for a guest whose PID 1 is
+# the scenario itself (a bootloader stand-in that switches root).
 set -eu
 
 # Loaded by /init, in this order. crc32c_generic is ext4's and jbd2's
@@ -26,13 +28,14 @@ die() {
 	exit 1
 }
 
-out='' moddir='' script='' bins='' files=''
+out='' moddir='' script='' init='' bins='' files=''
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || die "$1 needs a value"
 	case $1 in
 	-o) out=$2 ;;
 	-m) moddir=$2 ;;
 	--script) script=$2 ;;
+	--init) init=$2 ;;
 	--module) EXTRA_MODULES="$EXTRA_MODULES $2" ;;
 	--bin) bins="$bins $2" ;;
 	--file) files="$files $2" ;;
@@ -40,10 +43,11 @@ while [ $# -gt 0 ]; do
 	esac
 	shift 2
 done
-[ -n "$out" ] && [ -n "$moddir" ] && [ -n "$script" ] ||
-	die "usage: $0 -o OUT -m MODDIR --script FILE [--module M] [--bin P] [--file S:D]"
+[ -n "$out" ] && [ -n "$moddir" ] && [ -n "$script$init" ] ||
+	die "usage: $0 -o OUT -m MODDIR {--script FILE | --init FILE} [--module M] [--bin P] [--file S:D]"
 [ -f "$moddir/modules.dep" ] || die "$moddir/modules.dep does not exist"
-[ -f "$script" ] || die "scenario $script does not exist"
+[ -z "$script" ] || [ -f "$script" ] || die "scenario $script does not exist"
+[ -z "$init" ] || [ -f "$init" ] || die "init $init does not exist"
 busybox=/bin/busybox
 ldd "$busybox" 2>&1 | grep -q 'not a dynamic' ||
 	die "$busybox is not busybox-static (it must run without libraries)"
@@ -139,10 +143,13 @@ for f in $files; do
 	cp -L "$src" "$stage$dst"
 done
 
-cp "$script" "$stage/scenario"
-cp "$here/init.sh" "$stage/init"
+if [ -n "$script" ]; then
+	cp "$script" "$stage/scenario"
+	chmod 755 "$stage/scenario"
+fi
+cp "${init:-$here/init.sh}" "$stage/init"
 cp "$here/guest-reboot.sh" "$stage/bin/su-vm-reboot"
-chmod 755 "$stage/init" "$stage/bin/su-vm-reboot" "$stage/scenario"
+chmod 755 "$stage/init" "$stage/bin/su-vm-reboot"
 
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
 	cpio --quiet -o -H newc -R 0:0 > ../"$(basename "$stage").cpio") ||

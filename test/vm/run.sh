@@ -3,8 +3,11 @@
 # Boot one VM test under qemu (TCG) and wait for its verdict.
 #   test/vm/run.sh -k VMLINUZ -i INITRAMFS -l LOG [--disk FILE]...
 #       [--hostfwd 127.0.0.1:HOSTPORT-:GUESTPORT]... [--append ARGS]
-#       [--timeout SECS] [--expect-reboot]
-# The console goes to stdout and to LOG. Exit status:
+#       [--timeout SECS] [--expect-reboot] [--reboot-in-place]
+# The console goes to stdout and to LOG. With --reboot-in-place qemu
+# runs without -no-reboot: a reboot of the guest starts it again with
+# the same kernel, initramfs and disks, as a device's reset would, and
+# only a poweroff (or the timeout) ends it. Exit status:
 #   0  the guest printed SU-VM-RESULT: PASS (or, with --expect-reboot,
 #      printed SU-VM-REBOOTING and qemu then exited)
 #   1  the guest printed SU-VM-RESULT: FAIL
@@ -19,10 +22,11 @@ die() {
 }
 
 kernel='' initrd='' log='' append='' disks='' fwds=''
-timeout=90 expect_reboot=''
+timeout=90 expect_reboot='' no_reboot=-no-reboot
 while [ $# -gt 0 ]; do
 	case $1 in
 	--expect-reboot) expect_reboot=1; shift; continue ;;
+	--reboot-in-place) no_reboot=''; shift; continue ;;
 	esac
 	[ $# -ge 2 ] || die "$1 needs a value"
 	case $1 in
@@ -48,7 +52,7 @@ done
 command -v qemu-system-x86_64 >/dev/null ||
 	die "qemu-system-x86_64 is not installed"
 
-set -- -accel tcg -m 1024 -smp 1 -nographic -no-reboot \
+set -- -accel tcg -m 1024 -smp 1 -nographic $no_reboot \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 quiet$append"
 for d in $disks; do

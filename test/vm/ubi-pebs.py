@@ -17,7 +17,7 @@
         * each PEB of volume VOL_ID, which nobody wrote, is unchanged
           to the byte (same EC, same LEB, same data).
       Prints a summary; exits 1 with the reason when one fails.
-  ubi-pebs.py updated BEFORE AFTER VOL_ID
+  ubi-pebs.py updated BEFORE AFTER VOL_ID [MAX_RISE]
       show that volume VOL_ID was rewritten by volume updates, each of
       which (ubi_start_update) unmaps every LEB of the volume and waits
       for the old PEBs' erasure (ubi_wl_flush) before the first byte is
@@ -29,7 +29,12 @@
           its erase counter went up, or it was erased flash without an
           EC header before, and now has one above the mean erase counter
           of the image before (the guest's UBI erased it at attach time
-          and gave it the mean plus one).
+          and gave it the mean plus one);
+        * with MAX_RISE, no such PEB's erase counter rose by more than
+          MAX_RISE (from its EC before, or from the mean for erased
+          flash): one update erases each PEB once, a file system's own
+          writes on the volume may add one or two.
+      Prints how many of those PEBs rose by how much.
   ubi-pebs.py volume IMAGE PEBSIZE VOL_ID FILE
       read volume VOL_ID from the LEBs in IMAGE (the copy with the
       highest sequence number when a LEB is found twice, as UBI's attach
@@ -144,7 +149,7 @@ def compare(before_path, after_path, keep_vol):
           % ', '.join('%s: %d' % (k, v) for k, v in sorted(ecs.items())))
 
 
-def updated(before_path, after_path, vol):
+def updated(before_path, after_path, vol, max_rise=None):
     before, after = load(before_path), load(after_path)
     ecs = [int(b[0]) for b in before.values() if b[0] != '-']
     mean = sum(ecs) // len(ecs)
@@ -177,6 +182,16 @@ def updated(before_path, after_path, vol):
           'erased flash before, now above the mean EC %d)'
           % (vol, len(old), ' '.join(map(str, old)), len(new),
              ' '.join(map(str, new)), fresh, mean))
+    rises = {}
+    for p in sorted(set(old) | set(new)):
+        b = before[p][0]
+        rise = int(after[p][0]) - (mean if b == '-' else int(b))
+        rises[rise] = rises.get(rise, 0) + 1
+        if max_rise is not None and rise > max_rise:
+            fail('PEB %d of volume %s: its EC rose by %d, more than %d'
+                 % (p, vol, rise, max_rise))
+    print('ubi-pebs: volume %s: EC rise: %s' % (vol, ', '.join(
+        '+%d: %d PEBs' % (k, v) for k, v in sorted(rises.items()))))
 
 
 def read_lebs(path, peb, vol):
@@ -237,8 +252,9 @@ if __name__ == '__main__':
         dump(sys.argv[2], int(sys.argv[3]))
     elif len(sys.argv) == 5 and sys.argv[1] == 'compare':
         compare(sys.argv[2], sys.argv[3], sys.argv[4])
-    elif len(sys.argv) == 5 and sys.argv[1] == 'updated':
-        updated(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif len(sys.argv) in (5, 6) and sys.argv[1] == 'updated':
+        updated(sys.argv[2], sys.argv[3], sys.argv[4],
+                int(sys.argv[5]) if len(sys.argv) == 6 else None)
     elif len(sys.argv) == 6 and sys.argv[1] == 'volume':
         volume(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     elif len(sys.argv) == 6 and sys.argv[1] == 'lebs':
