@@ -16,8 +16,11 @@ build_pkgs="build-essential cmake pkg-config libmicrohttpd-dev libgnutls28-dev l
 	openssl ca-certificates curl dpkg-dev
 	libacl1-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev zlib1g-dev
 	libxml2-dev"
-# the demo device: ext4 slots on loop devices, a file-backed U-Boot env
-demo_pkgs="u-boot-tools libubootenv-tool e2fsprogs mount"
+# the demo devices: ext4 roots and slots on loop devices, a U-Boot env;
+# in place, the namespace rig (static busybox as init, readelf for the
+# libraries copied in, python3 for its JSON)
+demo_pkgs="u-boot-tools libubootenv-tool e2fsprogs mount util-linux
+	busybox-static binutils python3"
 test_pkgs="libcmocka-dev libarchive-tools python3 zstd xz-utils gzip
 	u-boot-tools libubootenv-tool clang libclang-rt-14-dev
 	qemu-system-x86 busybox-static mtd-utils cpio kmod e2fsprogs attr mount

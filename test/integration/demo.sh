@@ -1,58 +1,108 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The README's first command keeps working: contrib/demo/ab-device.sh
-# (what ./demo.sh runs after building) comes up, the curl commands it
-# prints upload and install v2 into slot b and flip boot_slot, and
-# SIGTERM (Ctrl-C in a terminal) leaves no loop device, mount, process
-# or file behind.
+# integration.demo: the README's first command, ./demo.sh, end to end:
+# the in-place demo device comes up and prints its instructions; the
+# commands it prints (the env file, demo-ctl) upload and install v2;
+# `demo-ctl watch` sees the services stop, the handover, the write and
+# the reboot; the demo boots the device again from the same loop device
+# and /info says v2.0.0 with last_install success. A second demo
+# meanwhile refuses, naming the first's PID. Ctrl-C leaves nothing
+# behind, and the demo then starts again afresh.
 set -eu
 . "$SU_TEST_SRC/integration/lib.sh"
-: "${SU_DAEMON:?SU_DAEMON must name the sysupgraded binary}"
-need curl fw_printenv losetup python3
-[ "$(id -u)" = 0 ] || fail "the demo needs root"
-mkwork
-demo_dir=/var/tmp/sysupgraded-demo
-build=$(dirname "$(dirname "$SU_DAEMON")")
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+. "$SU_TEST_SRC/integration/demo-lib.sh"
+demo_test_init
 
-SU_DEMO_PORT=$port setsid "$SU_TEST_SRC/../contrib/demo/ab-device.sh" "$build" >demo.out 2>&1 &
-pid=$!
-trap 'kill -TERM $pid 2>/dev/null || :; wait $pid 2>/dev/null || :; rm -rf "$WORK"' EXIT
+demo_start demo.out
+demo_check_howto demo.out '\. [^ ]*/env' 'demo-ctl watch' 'demo-ctl upload' \
+	'demo-ctl install' 'demo-ctl info'
+demo_source demo.out
+assert_eq inplace "$DEMO_MODE" "the env file's DEMO_MODE"
+demo-ctl info >info.json || fail "demo-ctl info: $(cat info.json)"
+assert_eq "1.0.0 None" "$(json_get info.json 'j["version"] + " " + str(j["last_install"])')" \
+	"/info of the fresh device"
+grep -q '^demo: device up: v1.0.0, last_install: none' demo.out ||
+	fail "the demo did not say the device is up: $(cat demo.out)"
+pass "the in-place demo device is up: v1.0.0, no last_install"
+
+demo_refused
+
+setsid demo-ctl watch >watch.out 2>&1 &
+watcher=$!
+sleep 1
+demo-ctl upload >upload.json || fail "demo-ctl upload: $(cat upload.json)"
+assert_eq 2.0.0 "$(json_get upload.json 'j["version"]')" "the uploaded bundle's version"
+demo-ctl install >install.json || fail "demo-ctl install: $(cat install.json)"
+assert_eq installing "$(json_get install.json 'j["state"]')" "POST /install"
+demo_wait_info 2.0.0
+assert_eq "2.0.0 success" \
+	"$(json_get info.json 'j["last_install"]["version"] + " " + j["last_install"]["result"]')" \
+	"/info last_install after the reboot"
+pass "demo-ctl upload, install: the device comes back on v2.0.0, last_install success"
+
+demo-ctl env >env.out 2>&1 || fail "demo-ctl env: $(cat env.out)"
+grep -q '^rig_version=2.0.0$' env.out && grep -q '^upgrade_available=1$' env.out ||
+	fail "the device's U-Boot environment after the install: $(cat env.out)"
+demo-ctl mark-good >mark.out 2>&1 || fail "demo-ctl mark-good: $(cat mark.out)"
+grep -q '^upgrade_available=$' mark.out && grep -q '^bootcount=0$' mark.out ||
+	fail "after demo-ctl mark-good: $(cat mark.out)"
+pass "demo-ctl env: rig_version=2.0.0, upgrade_available=1; demo-ctl mark-good clears it"
+
+# what the demo and the watcher saw on the way
+grep -q '^rig-services: stop' demo.out || fail "the console shows no service stop: $(cat demo.out)"
+for s in dummy dummy2; do
+	grep -q "^$s-service: stopped gracefully" demo.out ||
+		fail "the service $s did not stop gracefully: $(cat demo.out)"
+done
+grep -q 'stage 2: PID 1 at uptime .* in the ramfs' demo.out ||
+	fail "no stage 2 on the console: $(cat demo.out)"
+grep -q '^demo: the device rebooted' demo.out ||
+	fail "the demo did not see the reboot: $(cat demo.out)"
+grep -q '^demo: device up: v2.0.0, last_install: 2.0.0 success' demo.out ||
+	fail "the demo did not boot v2: $(cat demo.out)"
 i=0
-until grep -q '^Ctrl-C here' demo.out; do
-	kill -0 $pid 2>/dev/null || fail "the demo died: $(cat demo.out)"
-	[ $i -lt 600 ] || fail "the demo did not come up in 60 s: $(cat demo.out)"
+until grep -q ' rebooting$' watch.out && tail -n 1 watch.out | grep -q ' idle$'; do
+	[ "$i" -lt 100 ] || fail "demo-ctl watch did not see the device idle again: $(cat watch.out)"
 	sleep 0.1
 	i=$((i + 1))
 done
+kill -TERM "-$watcher"	# its curl too
+wait "$watcher" || :
+python3 - watch.out <<'EOP' || fail "demo-ctl watch: $(cat watch.out)"
+import sys
+lines = [l.split(None, 1)[1].strip() for l in open(sys.argv[1])
+         if l[:1].isdigit()]
+states = [l.split()[0] for l in lines]
+order = ["staged", "installing", "handover", "writing", "finalizing", "rebooting"]
+at = [states.index(s) for s in order]
+assert at == sorted(at), "out of order: %r" % lines
+assert states[-1] == "idle" and states.index("rebooting") < len(states) - 1, lines
+EOP
+pass "demo-ctl watch: staged, installing, handover, writing, finalizing, rebooting, then idle on v2"
 
-# Run the printed commands themselves.
-token=$(sed -n 's/^  export TOKEN=//p' demo.out)
-[ -n "$token" ] || fail "no TOKEN line in the demo's output"
-upload=$(grep -- '-T .*v2.bundle' demo.out | sed 's/^ *//')
-install=$(grep -- "-d '{\"reboot\": false}'" demo.out | sed 's/^ *//')
-[ -n "$upload" ] && [ -n "$install" ] || fail "no curl commands in: $(cat demo.out)"
-TOKEN=$token sh -c "$upload" >upload.json || fail "upload failed: $(cat upload.json)"
-assert_eq 2.0.0 "$(json_get upload.json 'j["version"]')" "uploaded version"
-TOKEN=$token sh -c "$install" >install.json || fail "install failed: $(cat install.json)"
-i=0
-while :; do
-	curl -sS --cacert "$demo_dir/tls/cert.pem" -H "Authorization: Bearer $token" \
-		"https://127.0.0.1:$port/api/v1/status" >status.json
-	state=$(json_get status.json 'j["state"]')
-	[ "$state" = idle ] && break
-	[ "$state" != failed ] || fail "install failed: $(cat status.json)"
-	[ $i -lt 300 ] || fail "install did not end in 30 s: $(cat status.json)"
-	sleep 0.1
-	i=$((i + 1))
-done
-assert_eq b "$(fw_printenv -n -c "$demo_dir/fw_env.config" boot_slot)" "boot_slot"
-pass "the demo's curl commands install v2 into slot b"
+[ -f "$DEMO_CONSOLE" ] || fail "no console log $DEMO_CONSOLE"
+! grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$DEMO_CONSOLE" ||
+	fail "sanitizer report on the device's console: $(cat "$DEMO_CONSOLE")"
+demo_stop_clean
 
-kill -TERM $pid
-wait $pid || :
-[ ! -e "$demo_dir" ] || fail "$demo_dir is still there"
-! losetup -a | grep -q "$demo_dir" || fail "loop devices left: $(losetup -a)"
-! grep -q "$demo_dir" /proc/self/mountinfo || fail "mounts left"
-! pgrep -f "sysupgraded -c $demo_dir" >/dev/null || fail "daemon left running"
-pass "stopping the demo removes its loop devices, mounts, daemon and files"
+# again, from scratch
+demo_start demo2.out --quiet
+demo_source demo2.out
+demo-ctl info >info.json || fail "demo-ctl info: $(cat info.json)"
+assert_eq 1.0.0 "$(json_get info.json 'j["version"]')" "/info of the second demo's device"
+pass "a second run starts afresh: v1.0.0"
+
+# killed, it cannot clean up: the next demo removes what it left
+killed_work=$DEMO_WORK
+killed_pids="$(cat "$SU_DEMO_DIR/pids") $DEMO_NSPID"
+kill -KILL "$DEMO_RUN"
+wait "$DEMO_RUN" || :
+demo_start demo3.out --quiet
+grep -q "^demo: a demo that was killed left $killed_work behind; removing it" demo3.out ||
+	fail "the next demo did not clean up after the killed one: $(cat demo3.out)"
+demo_no_residue "$killed_work" $killed_pids
+demo_source demo3.out
+demo-ctl info >info.json || fail "demo-ctl info: $(cat info.json)"
+assert_eq 1.0.0 "$(json_get info.json 'j["version"]')" "/info after a killed demo"
+pass "after a demo was killed (SIGKILL), the next removes what it left and runs"
+demo_stop_clean

@@ -20,7 +20,9 @@
 #   /host            $RIG_HOST, a host directory bound in: markers the
 #                    host reads (dummy.log, services.log) survive the
 #                    namespace and the rewrite of the root
-#   /var/lib/dummy   the dummy service's heartbeat and stop marker
+#   /var/lib/dummy   the dummy service's heartbeat and stop marker (one
+#                    dummy service per name in RIG_SERVICES, default
+#                    "dummy": /var/lib/NAME, /host/NAME.log)
 # The console (init's stdout and stderr, so the daemon's log and stage
 # 2's) is the LOG file given to rig_boot.
 #
@@ -48,6 +50,7 @@ RIG_STAGING=/run/sysupgraded
 RIG_STATE=$RIG_STAGING/root/handover.state
 RIG_STAGE2="/usr/sbin/sysupgraded --stage2 $RIG_STATE"
 RIG_IMAGE_SIZE=${RIG_IMAGE_SIZE:-96M}
+RIG_SERVICES=${RIG_SERVICES:-dummy}
 RIG_PIDS=
 RIG_LOGS=
 RIG_PID=
@@ -220,14 +223,19 @@ rig_script() {
 	chmod 0755 "$1$2"
 }
 
-# The dummy service and /usr/bin/rig-services {start|stop}, the config's
-# start and stop commands, for either init.
+# The dummy services (one per name in RIG_SERVICES) and
+# /usr/bin/rig-services {start|stop}, the config's start and stop
+# commands, for either init.
 rig_services() {
+	echo "$RIG_SERVICES" >"$1/etc/rig-services"
 	rig_script "$1" /usr/bin/dummy-service <<'EOS'
 #!/bin/sh
-# The rig's dummy service: a heartbeat every 0.2 s in /var/lib/dummy;
-# on SIGTERM a "stopped gracefully" marker there and in /host/dummy.log.
-d=/var/lib/dummy
+# dummy-service [NAME]: the rig's dummy service NAME (default dummy): a
+# heartbeat every 0.2 s in /var/lib/NAME; on SIGTERM a "stopped
+# gracefully" marker there and in /host/NAME.log.
+name=${1:-dummy}
+d=/var/lib/$name
+pidfile=/run/$name-service.pid
 mkdir -p "$d"
 stamp() {
 	read -r up _ </proc/uptime
@@ -236,14 +244,14 @@ stamp() {
 stopped() {
 	msg="stopped gracefully $(stamp) pid $$"
 	echo "$msg" >"$d/stopped"
-	echo "dummy-service: $msg" >>/host/dummy.log
-	rm -f /run/dummy-service.pid
+	echo "$name-service: $msg" >>"/host/$name.log"
+	rm -f "$pidfile"
 	exit 0
 }
 trap stopped TERM
 rm -f "$d/stopped"
-echo $$ >/run/dummy-service.pid
-echo "dummy-service: started $(stamp) pid $$" >>/host/dummy.log
+echo $$ >"$pidfile"
+echo "$name-service: started $(stamp) pid $$" >>"/host/$name.log"
 n=0
 while :; do
 	n=$((n + 1))
@@ -254,44 +262,52 @@ done
 EOS
 	rig_script "$1" /usr/bin/rig-services <<'EOS'
 #!/bin/sh
-# rig-services start|stop: the rig's services (the dummy service), under
-# busybox init (/etc/rig-init) or s6. Each call is logged to
-# /host/services.log; stop waits until the service is gone (10 s).
+# rig-services start|stop: the rig's services (the dummy services named
+# in /etc/rig-services), under busybox init (/etc/rig-init) or s6. Each
+# call is logged to /host/services.log; stop waits until each service
+# is gone (10 s).
 log() {
 	read -r up _ </proc/uptime
 	echo "rig-services: $1 at $(date +%s) (uptime $up)" >>/host/services.log
 }
 init=$(cat /etc/rig-init)
 log "$1 ($init)"
-case $init:$1 in
-busybox:start)
-	setsid /usr/bin/dummy-service </dev/null &
-	;;
-busybox:stop)
-	[ -f /run/dummy-service.pid ] || exit 0
-	pid=$(cat /run/dummy-service.pid)
-	kill -TERM "$pid" 2>/dev/null || exit 0
+stop_one() {
+	[ -f "/run/$1-service.pid" ] || return 0
+	pid=$(cat "/run/$1-service.pid")
+	kill -TERM "$pid" 2>/dev/null || return 0
 	i=0
 	while kill -0 "$pid" 2>/dev/null; do
 		i=$((i + 1))
 		if [ "$i" -gt 100 ]; then
-			echo "rig-services: dummy-service (pid $pid) still runs 10 s after SIGTERM" >&2
-			exit 1
+			echo "rig-services: $1-service (pid $pid) still runs 10 s after SIGTERM" >&2
+			return 1
 		fi
 		sleep 0.1
 	done
-	;;
-s6:start)
-	exec s6-svc -wu -T 10000 -u /run/service/dummy
-	;;
-s6:stop)
-	exec s6-svc -wD -T 10000 -d /run/service/dummy
-	;;
-*)
-	echo "usage: rig-services start|stop" >&2
-	exit 2
-	;;
-esac
+}
+rc=0
+for name in $(cat /etc/rig-services); do
+	case $init:$1 in
+	busybox:start)
+		setsid /usr/bin/dummy-service "$name" </dev/null &
+		;;
+	busybox:stop)
+		stop_one "$name" || rc=1
+		;;
+	s6:start)
+		s6-svc -wu -T 10000 -u "/run/service/$name" || rc=1
+		;;
+	s6:stop)
+		s6-svc -wD -T 10000 -d "/run/service/$name" || rc=1
+		;;
+	*)
+		echo "usage: rig-services start|stop" >&2
+		exit 2
+		;;
+	esac
+done
+exit "$rc"
 EOS
 }
 
@@ -323,10 +339,12 @@ mkdir -p /run/service
 cp -a /etc/s6/service/. /run/service/
 exec s6-svscan /run/service
 EOS
-	rig_script "$dir" /etc/s6/service/dummy/run <<'EOS'
+	for b in $RIG_SERVICES; do
+		rig_script "$dir" "/etc/s6/service/$b/run" <<EOS
 #!/bin/sh
-exec /usr/bin/dummy-service
+exec /usr/bin/dummy-service $b
 EOS
+	done
 	rig_script "$dir" /etc/s6/service/sysupgraded/run <<'EOS'
 #!/bin/sh
 exec /usr/sbin/sysupgraded -c /etc/sysupgraded.conf --foreground -v 2>&1
