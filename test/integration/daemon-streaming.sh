@@ -1,8 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # sysupgraded against clients that do not wait: an upload refused before
-# its body (401, 429, 409, 413) reaches a client that streams the body
-# without Expect: 100-continue, 100 tries of 100 for each code; while
+# its body (401, 429, 409, 413) reaches a client that writes the whole
+# body before it reads, without Expect: 100-continue, 100 tries of 100
+# for each code, half of them with the answer's first transmission
+# lost; while
 # mid-body refusals linger in their staged close, /status on the same
 # listener is served as fast as outside them; and clients trickling request headers from two addresses
 # neither take every connection nor keep theirs past the header deadline.
@@ -18,56 +20,73 @@ write_config
 daemon_start
 make_bundle v2.tar 2.0.0
 
-# streamed CODE ERROR TRIES SOURCE-ADDRESSES [HEADER...]: TRIES POSTs of a
-# 50 MiB body (zeros, sent as fast as the daemon takes them, no Expect),
-# each from the next of SOURCE-ADDRESSES (a comma list, used in turn);
-# every one must read the status line CODE and the JSON error ERROR.
+# streamed CODE ERROR TRIES SOURCE-ADDRESSES [HEADER...]: TRIES POSTs,
+# each from the next of SOURCE-ADDRESSES (a comma list, used in turn),
+# by a client that does what Python requests and Go's net/http do: no
+# Expect: 100-continue, headers and body (zeros; Content-Length 50, 200
+# or 700 MiB in turn) written with sendall, the answer read only once
+# the body is out or a send failed (EPIPE, ECONNRESET). Every other try
+# also loses the answer's first transmission: a socket filter on the
+# client drops each segment with data from the daemon for 100 ms after
+# the request headers, so TCP must send the answer again (the minimum
+# RTO is 200 ms). A daemon that closes with the body unread resets the
+# connection first, and the answer is gone. Every try must read the
+# status line CODE and the JSON error ERROR.
 streamed() {
 	python3 - "$PORT" "$@" <<'EOP'
-import json, select, socket, ssl, sys, time
+import ctypes, json, socket, ssl, struct, sys, threading, time
 port, want, code, tries, sources = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5].split(",")
 extra = "".join(h + "\r\n" for h in sys.argv[6:])
-total = 50 << 20
 ctx = ssl.create_default_context(cafile="server.pem")
-chunk = b"\0" * 65536
+chunk = bytes(65536)
+SO_ATTACH_FILTER, SO_DETACH_FILTER = 26, 27
+# classic BPF on the TCP header: accept a segment without data (ACK,
+# FIN, RST), drop one with data
+prog = [(0x30, 0, 0, 12),		# ldb [12]: data offset
+	(0x54, 0, 0, 0xf0), (0x74, 0, 0, 2),	# A = header length
+	(0x07, 0, 0, 0),		# tax
+	(0x80, 0, 0, 0),		# ld len
+	(0x2d, 0, 1, 0),		# jgt x: data
+	(0x06, 0, 0, 0),		# ret 0: drop
+	(0x06, 0, 0, 0xffffffff)]	# ret all: accept
+insns = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *i) for i in prog))
+fprog = struct.pack("HL", len(prog), ctypes.addressof(insns))
 
-def attempt(src):
-	raw = socket.create_connection(("127.0.0.1", port), timeout=10,
-				       source_address=(src, 0))
+def attempt(i):
+	total = (50, 200, 700)[i % 3] << 20
+	raw = socket.create_connection(("127.0.0.1", port), timeout=30,
+				       source_address=(sources[i % len(sources)], 0))
 	s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
-	s.sendall(("POST /api/v1/bundle HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-		   "Content-Type: application/octet-stream\r\n%s"
-		   "Content-Length: %d\r\n\r\n" % (extra, total)).encode())
-	s.setblocking(False)
+	lossy = i % 2 == 1
+	if lossy:
+		s.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
+		timer = threading.Timer(0.1, s.setsockopt, (socket.SOL_SOCKET,
+							    SO_DETACH_FILTER, 0))
+		timer.start()
 	sent, resp, err = 0, b"", None
-	deadline = time.time() + 20
-	while time.time() < deadline:
-		wr = [s] if sent < total else []
-		r, w, _ = select.select([s], wr, [], 1)
-		if r or s.pending():
-			try:
-				d = s.recv(65536)
-			except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
-				d = None
-			except (OSError, ssl.SSLError) as e:
-				err = e
+	try:
+		s.sendall(("POST /api/v1/bundle HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+			   "Content-Type: application/octet-stream\r\n%s"
+			   "Content-Length: %d\r\n\r\n" % (extra, total)).encode())
+		while sent < total:
+			s.sendall(chunk)
+			sent += len(chunk)
+	except OSError:
+		pass		# the daemon closed: read what it said
+	if lossy:
+		timer.join()
+	try:
+		while True:
+			d = s.recv(65536)
+			if not d:
 				break
-			if d == b"":
+			resp += d
+			head, sep, body = resp.partition(b"\r\n\r\n")
+			n = [l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+			if sep and n and len(body) >= int(n[0].split(b":")[1]):
 				break
-			if d:
-				resp += d
-				head, sep, body = resp.partition(b"\r\n\r\n")
-				if sep:
-					n = [l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
-					if n and len(body) >= int(n[0].split(b":")[1]):
-						break
-		if w:
-			try:
-				sent += s.send(chunk)
-			except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
-				pass
-			except OSError:
-				sent = total	# the daemon closed: read what it said
+	except OSError as e:
+		err = e
 	s.close()
 	head, _, body = resp.partition(b"\r\n\r\n")
 	line = head.split(b"\r\n", 1)[0].decode(errors="replace")
@@ -75,14 +94,15 @@ def attempt(src):
 		error = json.loads(body)["error"]
 	except ValueError:
 		error = None
-	return line, error, err, sent
+	return line, error, err, sent, lossy
 
 bad = []
 start = time.time()
 for i in range(tries):
-	line, error, err, sent = attempt(sources[i % len(sources)])
+	line, error, err, sent, lossy = attempt(i)
 	if not line.startswith("HTTP/1.1 %s " % want) or error != code:
-		bad.append("try %d: %r %r (%r, %d bytes sent)" % (i, line, error, err, sent))
+		bad.append("try %d%s: %r %r (%r, %d bytes sent)" % (i, " (answer lost once)" if lossy else "",
+								   line, error, err, sent))
 print("%d of %d answered %s %s in %.1f s" % (tries - len(bad), tries, want, code,
 					      time.time() - start))
 for b in bad[:10]:
