@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +24,7 @@
 #define LINGER_MS	500	/* time for the client to read the answer */
 #define LINGER_MAX	(8 << 20)	/* bytes discarded meanwhile, at most */
 #define LINGER_THREADS	16	/* drains running off the event thread, at most */
+#define ACK_POLL_MS	5	/* after LINGER_MAX: how often to look for the ack */
 
 static atomic_int lingering;
 
@@ -158,9 +161,33 @@ static bool wait_writable(int fd, long long deadline)
 	return left > 0 && poll(&p, 1, (int)left) > 0;
 }
 
-/* Discard what the client still sends, until it closes (having read the
+/* Bytes of the answer the client has not acknowledged yet. */
+static int unacked(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, SIOCOUTQ, &n) ? 0 : n;
+}
+
+/* Past LINGER_MAX: read no more, but keep the socket until the answer is
+ * acknowledged (no event says so: look every few ms) or the client goes. */
+static void wait_acked(int fd, long long deadline)
+{
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+	long long left;
+
+	while (unacked(fd) && (left = deadline - now_ms()) > 0)
+		if (poll(&p, 1, left < ACK_POLL_MS ? (int)left : ACK_POLL_MS) > 0 &&
+		    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			return;
+}
+
+/*
+ * Discard what the client still sends, until it closes (having read the
  * answer), briefly and boundedly, never reading the rest of a large
- * body. */
+ * body. A close while the answer is unacknowledged would reset the
+ * connection, and a lost segment of it could never be sent again.
+ */
 static void drain(int fd)
 {
 	long long deadline = now_ms() + LINGER_MS;
@@ -173,13 +200,14 @@ static void drain(int fd)
 		ssize_t n;
 
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			break;
+			return;
 		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-			break;
+			return;
 		if (n > 0)
 			total += (size_t)n;
 	}
+	wait_acked(fd, deadline);
 }
 
 static void *drain_thread(void *arg)

@@ -58,8 +58,9 @@ enum MHD_Result reply_bad_method(struct MHD_Connection *c, bool tls,
  * @tls) and return MHD_NO, which makes MHD close the connection without
  * reading the rest of the body. Before that close: a FIN, and a short
  * bounded drain of what the client still sends (on a thread of its own,
- * so the listener's event thread goes on serving), since a close with
- * unread data resets the connection and can destroy the answer.
+ * so the listener's event thread goes on serving) that lasts at least
+ * until the client acknowledged the answer, since a close with unread
+ * data resets the connection and can destroy the answer.
  */
 enum MHD_Result reply_early(struct MHD_Connection *c, bool tls,
 			    const struct su_error *e);

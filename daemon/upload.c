@@ -78,7 +78,7 @@ static void fail_upload(struct upload *u)
 	u->v = NULL;
 	staging_upload_abort(u->st);
 	u->st = NULL;
-	log_notice("upload refused: %s: %s", su_err_name(u->err.code),
+	log_notice("upload refused after %" PRIu64 " bytes: %s: %s", u->bytes, su_err_name(u->err.code),
 		   u->err.message);
 	state_fail(daemon_has_staged(u->d) ? ST_STAGED : ST_IDLE, &u->err);
 }

@@ -4,11 +4,23 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "verifier.h"
 
 #define VERIFY_BUF (256 * 1024)
+/*
+ * Over the first GATE_BYTES the HTTP thread does not run more than
+ * GATE_LAG ahead of the reader: it waits, GATE_MS in all at most. A
+ * refusal there (signature, manifest, targets) then stops the upload
+ * within a few pieces, not megabytes later when the reader's thread got
+ * no CPU at first. Within GATE_LAG it never waits: small pieces cost no
+ * hand-over each.
+ */
+#define GATE_BYTES	(1024 * 1024)
+#define GATE_LAG	(64 * 1024)
+#define GATE_MS		100
 
 struct verifier {
 	struct bundle_reader *br;
@@ -17,7 +29,9 @@ struct verifier {
 	void *ctx;
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	pthread_cond_t cond;	/* more bytes, eof or stop: for the thread */
+	pthread_cond_t fed_cond;	/* bytes fed, or done: for the gate */
+	long long gate_ns;	/* the gate's time left */
 	/* under lock */
 	uint64_t written;	/* bytes in the file */
 	uint64_t fed;		/* bytes given to the reader */
@@ -53,6 +67,7 @@ static enum su_err feed_span(struct verifier *v, char *buf, uint64_t n,
 		return err->code;
 	pthread_mutex_lock(&v->lock);
 	v->fed += (uint64_t)got;
+	pthread_cond_signal(&v->fed_cond);
 	pthread_mutex_unlock(&v->lock);
 	if (v->progress)
 		v->progress(v->ctx, v->fed);
@@ -78,6 +93,7 @@ static void *run(void *arg)
 		v->err = err;
 	v->done = true;
 	pthread_cond_broadcast(&v->cond);
+	pthread_cond_signal(&v->fed_cond);
 	pthread_mutex_unlock(&v->lock);
 	return NULL;
 }
@@ -87,6 +103,7 @@ enum su_err verifier_start(struct bundle_reader *br, int fd,
 			   struct verifier **out, struct su_error *err)
 {
 	struct verifier *v = calloc(1, sizeof(*v));
+	pthread_condattr_t ca;
 	int rc;
 
 	if (!v)
@@ -95,12 +112,18 @@ enum su_err verifier_start(struct bundle_reader *br, int fd,
 	v->fd = fd;
 	v->progress = progress;
 	v->ctx = ctx;
+	v->gate_ns = GATE_MS * 1000000LL;
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_cond_init(&v->cond, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&v->fed_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	rc = pthread_create(&v->thread, NULL, run, v);
 	if (rc) {
 		pthread_mutex_destroy(&v->lock);
 		pthread_cond_destroy(&v->cond);
+		pthread_cond_destroy(&v->fed_cond);
 		free(v);
 		errno = rc;
 		return su_error_set(err, SU_ERR_INTERNAL, "start the verifier: %m");
@@ -117,6 +140,35 @@ static enum su_err result_locked(struct verifier *v, struct su_error *err)
 	return v->done ? v->rc : SU_OK;
 }
 
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* With v->lock held: over the first GATE_BYTES, wait until the reader
+ * is within GATE_LAG of the bytes written, or what is left of GATE_MS
+ * is spent. */
+static void gate_locked(struct verifier *v)
+{
+	long long start, end;
+	struct timespec ts;
+
+	if (v->fed >= GATE_BYTES || v->gate_ns <= 0)
+		return;
+	start = now_ns();
+	end = start + v->gate_ns;
+	ts.tv_sec = end / 1000000000LL;
+	ts.tv_nsec = end % 1000000000LL;
+	while (v->written - v->fed > GATE_LAG && v->fed < GATE_BYTES &&
+	       !v->done &&
+	       pthread_cond_timedwait(&v->fed_cond, &v->lock, &ts) != ETIMEDOUT)
+		;
+	v->gate_ns -= now_ns() - start;
+}
+
 enum su_err verifier_more(struct verifier *v, uint64_t n, struct su_error *err)
 {
 	enum su_err rc;
@@ -124,6 +176,8 @@ enum su_err verifier_more(struct verifier *v, uint64_t n, struct su_error *err)
 	pthread_mutex_lock(&v->lock);
 	v->written += n;
 	pthread_cond_signal(&v->cond);
+	if (n)
+		gate_locked(v);
 	rc = result_locked(v, err);
 	pthread_mutex_unlock(&v->lock);
 	return rc;
@@ -154,5 +208,6 @@ void verifier_free(struct verifier *v)
 	pthread_join(v->thread, NULL);
 	pthread_mutex_destroy(&v->lock);
 	pthread_cond_destroy(&v->cond);
+	pthread_cond_destroy(&v->fed_cond);
 	free(v);
 }

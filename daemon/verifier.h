@@ -14,9 +14,11 @@
  * bytes back from the file (tmpfs: page cache, no copy through the
  * heap beyond one buffer) and feeds them to the reader. A refusal is
  * seen by the next verifier_more(), a moment after the bytes that cause
- * it were written: a bad signature still stops the upload within its
- * first pieces. The reader's hooks and @progress run on the verifier
- * thread.
+ * it were written. Over the first MiB verifier_more() waits (100 ms per
+ * upload at most) while the reader is more than 64 KiB behind, so that
+ * a bad signature stops the upload within its first pieces even when
+ * the verifier thread got no CPU at first. The reader's hooks and
+ * @progress run on the verifier thread.
  */
 struct verifier;
 

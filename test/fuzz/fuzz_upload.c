@@ -24,7 +24,9 @@
  * status (500 aborts), JSON error documents, no success without the
  * token, the daemon back to a resting state, nothing but bundle.tar in
  * staging and no upload file left open; a staged bundle is the bytes
- * sent and its report says so. DELETE /bundle and GET /status then reset
+ * sent and its report says so, and follows a success, or no answer to
+ * a chunk framing that the client sent whole and then broke off (it may
+ * have been a complete request: abandon() cannot know). DELETE /bundle and GET /status then reset
  * and check the daemon, so inputs are independent.
  */
 #include <arpa/inet.h>
@@ -413,6 +415,7 @@ struct request {
 	struct buf text;
 	char method[16];
 	bool half_close;	/* the client breaks off: maybe no answer */
+	bool maybe_whole;	/* ...but may have sent a complete request */
 	bool token;		/* the request may carry the token */
 	const char *raw;	/* what must be staged, when known */
 	size_t raw_len;
@@ -602,6 +605,7 @@ static void build(const struct input *in, struct request *rq)
 		if (in->tmpl == T_FRAMING) {
 			put(r, in->body.p, in->body.len);
 			rq->half_close = true;
+			rq->maybe_whole = true;
 		} else {
 			put_chunked(r, in->body.p, in->body.len, in->chunk);
 		}
@@ -775,7 +779,10 @@ static void check_staging(const struct request *rq, unsigned status)
 		FAIL("staged %d, but the file says otherwise", staged);
 	if (status == 200 && !staged)
 		FAIL("200, but nothing is staged");
-	if (staged && status != 200 && status != 202 && status != 409)
+	/* A framing sent whole can be a complete request, which the daemon
+	 * finishes although the client broke off before its answer. */
+	if (staged && status != 200 && status != 202 && status != 409 &&
+	    !(status == 0 && rq->maybe_whole))
 		FAIL("a bundle is staged after status %u", status);
 	if (staged)
 		check_staged(rq);
@@ -844,7 +851,7 @@ static void abandon(int fd, struct buf *resp)
 			FAIL("no answer and no upload %d ms after the request",
 			     ANSWER_MS);
 	}
-	usleep(1000);		/* the rest of what was sent */
+	usleep(1000);	/* the rest of what was sent, mostly: see check_staging() */
 	if (poll(&p, 1, 0) > 0) {
 		recv_all(fd, resp);
 		return;

@@ -91,6 +91,24 @@ static enum su_err fake_write(void *handle, const void *buf, size_t len,
  * so that the final store fails. */
 static const char *break_env;
 
+/*
+ * test_install is linked with -Wl,--wrap=libuboot_env_store: when
+ * fail_store is N > 0, the Nth store from then on fails (EIO) without
+ * writing, and every other store is the real one.
+ */
+static unsigned fail_store;
+
+struct uboot_ctx;
+int __real_libuboot_env_store(struct uboot_ctx *ctx);
+int __wrap_libuboot_env_store(struct uboot_ctx *ctx);
+
+int __wrap_libuboot_env_store(struct uboot_ctx *ctx)
+{
+	if (fail_store && --fail_store == 0)
+		return -EIO;
+	return __real_libuboot_env_store(ctx);
+}
+
 static enum su_err fake_finish(void *handle, struct su_error *err)
 {
 	char saved[160];
@@ -937,6 +955,31 @@ static void test_final_commit_fails(void **state)
 	assert_env(fx, "upgrade_available", NULL);
 }
 
+/* The final store fails once and the restore's store works: the marker
+ * is back at its old value, no slot flipped, and the error says so. */
+static void test_final_commit_restored(void **state)
+{
+	struct fx *fx = *state;
+	struct su_error err;
+
+	assert_int_equal(bootenv_set(fx->env, "sysupgrade_transaction", "1.5",
+				     &err), SU_OK);
+	assert_int_equal(bootenv_commit(fx->env, &err), SU_OK);
+	add_image(fx, "rootfs", "fake", COMPRESSION_NONE, make_data(100, 1), 100);
+	build_ok(fx);
+	fail_store = 2;		/* the marker's store works, the final one not */
+	assert_int_equal(install_run(fx->plan, fx->env, NULL, NULL, &err),
+			 SU_ERR_WRITE_FAILED);
+	assert_int_equal(fail_store, 0);
+	assert_has(err.message, "Input/output error");
+	assert_has(err.message, "; the boot environment was put back as it was (no slot flipped, sysupgrade_transaction restored)");
+	assert_true(fake.rec[0].finished);
+	assert_env(fx, "sysupgrade_transaction", "1.5");
+	assert_env(fx, "boot_slot", "a");
+	assert_env(fx, "upgrade_available", NULL);
+	assert_env(fx, "bootcount", "3");
+}
+
 /* A marker left by an earlier, interrupted install is put back. */
 static void test_rollback_keeps_older_marker(void **state)
 {
@@ -1351,6 +1394,7 @@ int main(void)
 		T(test_tampered_none),
 		T(test_single_slot_marker),
 		T(test_final_commit_fails),
+		T(test_final_commit_restored),
 		T(test_tampered_last_none),
 		T(test_tampered_last_zstd),
 		T(test_tampered_gzip),
