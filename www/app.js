@@ -547,6 +547,8 @@
 		const inst = S.installing;
 		S.installing = null;
 		S.maxPercent = 0;
+		if (inst)
+			S.doneReport = inst;
 		if (s.state === 'rebooting' || s.state === 'failed')
 			return;
 		if (S.lostDuringInstall) {
@@ -555,10 +557,8 @@
 			cameBack();
 			return;
 		}
-		if (inst) {
+		if (inst)
 			S.local = 'done';
-			S.doneReport = inst;
-		}
 	}
 
 	// ---- waiting for the device after a reboot ----
@@ -1072,6 +1072,7 @@
 		const inPlace = bundleInPlace(rep);
 		$('opt-keep').closest('.check').hidden = !inPlace;
 		$('opt-reboot').closest('.check').hidden = inPlace;
+		show('inplace-note', inPlace);
 		text('opt-reboot-hint', 'Without a reboot the new version starts at the next boot.');
 		$('install').textContent = inPlace ? 'Install and reboot' : 'Install';
 	}

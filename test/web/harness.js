@@ -247,7 +247,7 @@ function main(fn) {
 					await p.screenshot({ path: path.join(SHOTS, 'FAILED-' + n + '.png'), fullPage: true }).catch(() => {});
 					const log = await p.evaluate(() => {
 						const l = document.getElementById('log');
-						return l ? l.innerText : '';
+						return l ? [...l.children].map((li) => li.textContent).join('\n') : '';
 					}).catch(() => '');
 					console.error('--- page ' + n + ' (' + p.url() + '), its activity:\n' + log);
 				}
