@@ -122,3 +122,12 @@ pass "no web UI: / answers 404 not_installed (a page to a browser, JSON otherwis
 
 daemon_stop
 assert_eq 0 "$DSTATUS" "exit status"
+
+# ---- cmake --install puts www where [server] www looks by default ----
+need cmake diff
+build=$(cd "$(dirname "$SU_DAEMON")/.." && pwd)
+DESTDIR=$WORK/inst cmake --install "$build" --prefix /usr >install.out 2>&1 ||
+	fail "cmake --install: $(cat install.out)"
+diff -r "$WWW" "$WORK/inst/usr/share/sysupgraded/www" ||
+	fail "cmake --install did not put www/ in /usr/share/sysupgraded/www"
+pass "cmake --install: www/ in share/sysupgraded/www, the default of [server] www"
