@@ -65,6 +65,7 @@
 		maxPercent: 0,
 		lastId: null,		// of the last event seen
 		logged: null,		// the state the activity log shows last
+		events: 0,		// events received, all told
 		ev: null,		// {ctl, timer, silence}
 		waitTimer: null,
 		waitStart: 0,
@@ -494,6 +495,7 @@
 		}
 		if (id !== null && /^\d+$/.test(id))
 			S.lastId = Number(id);
+		S.events++;
 		onStatus(s, false);
 	}
 
@@ -796,6 +798,7 @@
 		const err = $('install-error');
 		err.hidden = true;
 		$('install').disabled = true;
+		const seen = S.events;
 		let r;
 		try {
 			r = await call('POST', '/install', opts);
@@ -809,7 +812,9 @@
 			S.local = null;
 			log('Install of ' + (rep ? rep.version : 'the staged bundle') + ' started' +
 				(opts.keep_config ? ', keeping settings' : '') + (opts.reboot ? ', then reboot' : ''));
-			if (S.status && !BUSY.includes(S.status.state))
+			// show it at once, unless /events told more meanwhile (an
+			// install can fail before its 202 arrives)
+			if (S.events === seen && S.status && !BUSY.includes(S.status.state))
 				S.status = Object.assign({}, S.status, { state: 'installing', last_error: null });
 			render();
 			focusStep('inst-state');

@@ -119,8 +119,13 @@ print_howto() {
 	local api="https://127.0.0.1:$port/api/v1"
 	cat <<EOF
 
-sysupgraded is running on https://127.0.0.1:$port (web UI: https://127.0.0.1:$port/).
-In another terminal:
+sysupgraded is running on https://127.0.0.1:$port.
+
+The web UI: open https://127.0.0.1:$port/ (the certificate is the demo's
+own, $work/tls/cert.pem: accept it), log in with the token
+$(cat "$work/token"), and drop $work/v2.bundle on the page.
+
+Or with curl, in another terminal:
 
   export TOKEN=$(cat "$work/token")
 
