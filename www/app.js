@@ -1181,10 +1181,20 @@
 		text('failed-msg', sentence(e.message));
 		text('failed-code', e.error);
 		const staged = S.status.bundle;
+		const i = S.info || {};
 		show('failed-install', !!staged);
-		text('failed-note', staged ?
-			'The bundle (version ' + staged.version + ') is still staged: install it again, upload another, or reboot into the firmware that is on the device.' :
-			'Upload a bundle to try again, or reboot into the firmware that is on the device.');
+		let note;
+		if (bundleInPlace(staged || S.doneReport)) {
+			// stage 2 failed: the running root may be half written
+			note = 'The device\u2019s own system may be half written: it stays in its installer and does not reboot by itself. ' +
+				(staged ? 'Install the staged bundle (version ' + staged.version + ') again or upload another;' : 'Upload a bundle to try again;') +
+				' reboot only if you must.';
+		} else {
+			note = 'Nothing was switched: the device still runs version ' + (i.version || '?') + ' and boots it next. ' +
+				(staged ? 'The bundle (version ' + staged.version + ') is still staged: install it again, upload another, or reboot.' :
+					'Upload a bundle to try again, or reboot.');
+		}
+		text('failed-note', note);
 	}
 
 	function renderBusy() {
