@@ -24,7 +24,10 @@ demo_pkgs="u-boot-tools libubootenv-tool e2fsprogs mount util-linux
 test_pkgs="libcmocka-dev libarchive-tools python3 zstd xz-utils gzip
 	u-boot-tools libubootenv-tool clang libclang-rt-14-dev
 	qemu-system-x86 busybox-static mtd-utils cpio kmod e2fsprogs attr mount
-	gnutls-bin s6"
+	gnutls-bin s6 chromium"
+# The web tests (test/web/) drive Debian's chromium with playwright-core
+# from npm, pinned, installed into .deps/web so the tree stays clean.
+playwright_version=1.65.1
 
 say() { printf 'deps: %s\n' "$*"; }
 
@@ -115,11 +118,45 @@ build_libmtd() {
 	say "built libmtd/libubi $(basename "$dir") into $prefix"
 }
 
+# node and npm: the machine's (any Node.js >= 18 with its npm), else
+# Debian's packages.
+ensure_node() {
+	if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+		return 0
+	fi
+	install_missing nodejs npm
+	command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || {
+		say "node and npm are still missing after installing nodejs and npm" >&2
+		exit 1
+	}
+}
+
+install_playwright() {
+	dir="$top/.deps/web"
+	pkg="$dir/node_modules/playwright-core/package.json"
+	if [ -f "$pkg" ] && grep -q "\"version\": \"$playwright_version\"" "$pkg"; then
+		return 0
+	fi
+	ensure_node
+	say "installing playwright-core $playwright_version into $dir"
+	mkdir -p "$dir"
+	# playwright-core brings no browser; the tests use Debian's chromium
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$dir" --no-save \
+		--no-audit --no-fund --loglevel=error "playwright-core@$playwright_version" >/dev/null
+	grep -q "\"version\": \"$playwright_version\"" "$pkg" || {
+		say "npm did not install playwright-core $playwright_version into $dir" >&2
+		exit 1
+	}
+}
+
 case $what in
 build|demo|test) ;;
 *) say "usage: $0 [build|demo|test]" >&2; exit 2 ;;
 esac
 install_missing $build_pkgs
 [ "$what" = build ] || install_missing $demo_pkgs
-[ "$what" = test ] && install_missing $test_pkgs
+if [ "$what" = test ]; then
+	install_missing $test_pkgs
+	install_playwright
+fi
 build_libmtd

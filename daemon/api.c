@@ -15,6 +15,7 @@
 #include "log.h"
 #include "reply.h"
 #include "server.h"
+#include "slot.h"
 #include "staging.h"
 #include "state.h"
 #include "upload.h"
@@ -63,9 +64,12 @@ static bool query_flag(struct MHD_Connection *c, const char *name)
 
 /* ---- GET /info ---- */
 
-static json_object *target_json(const struct config_target *t)
+static json_object *target_json(const struct config *cfg,
+				const struct config_target *t)
 {
 	json_object *o = json_object_new_object();
+	struct su_error err;
+	int slot;
 
 	json_object_object_add(o, "name", json_object_new_string(t->name));
 	json_object_object_add(o, "type", json_object_new_string(t->type));
@@ -74,6 +78,11 @@ static json_object *target_json(const struct config_target *t)
 	if (t->slot_var)
 		json_object_object_add(o, "slot_var",
 				       json_object_new_string(t->slot_var));
+	/* the slot the running system booted from: "a", "b" or null */
+	if (config_target_is_ab(t))
+		json_object_object_add(o, "booted",
+				       slot_booted(cfg, t, &slot, &err) ? NULL :
+				       json_object_new_string(slot ? "b" : "a"));
 	return o;
 }
 
@@ -92,13 +101,15 @@ static enum MHD_Result get_info(struct listener *l, struct MHD_Connection *c,
 	json_object_object_add(o, "state",
 			       json_object_new_string(state_name(state_get())));
 	for (size_t i = 0; i < cfg->n_targets; i++)
-		json_object_array_add(t, target_json(&cfg->targets[i]));
+		json_object_array_add(t, target_json(cfg, &cfg->targets[i]));
 	json_object_object_add(o, "targets", t);
 	json_object_object_add(o, "staging_free",
 			       json_object_new_int64((int64_t)staging_free()));
 	json_object_object_add(o, "max_bundle_size",
 			       json_object_new_int64((int64_t)staging_limit()));
 	json_object_object_add(o, "last_install", state_last_install());
+	json_object_object_add(o, "client_certificate",
+			       json_object_new_boolean(auth_client_certificate(c, l->tls)));
 	return reply_json(c, MHD_HTTP_OK, o);
 }
 

@@ -192,6 +192,11 @@ static const char *refusal(struct MHD_Connection *c, bool tls)
 	return strcmp(cert, "no client certificate") ? cert : bearer;
 }
 
+bool auth_client_certificate(struct MHD_Connection *c, bool tls)
+{
+	return tls && !cert_refusal(c);
+}
+
 enum auth_result auth_check(struct MHD_Connection *c, bool tls,
 			    unsigned *retry_after, const char **why)
 {

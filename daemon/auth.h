@@ -35,6 +35,13 @@ enum auth_result {
 enum auth_result auth_check(struct MHD_Connection *c, bool tls,
 			    unsigned *retry_after, const char **why);
 
+/*
+ * The connection carries a client certificate that verifies against
+ * client_ca: the web UI needs no token then (GET /info says so). Unlike
+ * auth_check() it counts nothing: a certificate cannot be guessed.
+ */
+bool auth_client_certificate(struct MHD_Connection *c, bool tls);
+
 /* The client's address as text, for the log. */
 void auth_peer(struct MHD_Connection *c, char *buf, size_t size);
 

@@ -389,11 +389,6 @@ static char *not_found_body(const char *url)
 	return error_body("not_found", msg);
 }
 
-enum MHD_Result reply_not_found(struct MHD_Connection *c, const char *url)
-{
-	return queue(c, MHD_HTTP_NOT_FOUND, not_found_body(url), NULL, NULL);
-}
-
 enum MHD_Result reply_no_route(struct MHD_Connection *c, bool tls,
 			       const char *url)
 {

@@ -42,9 +42,7 @@ enum MHD_Result reply_refuse(struct MHD_Connection *c, bool tls,
 enum MHD_Result reply_unauthorized(struct MHD_Connection *c, bool tls);
 enum MHD_Result reply_throttled(struct MHD_Connection *c, bool tls,
 				unsigned retry_after);
-/* 404 {"error": "not_found"}: reply_not_found() always queued (the web
- * UI's GET), reply_no_route() as a refusal. */
-enum MHD_Result reply_not_found(struct MHD_Connection *c, const char *url);
+/* 404 {"error": "not_found"} for a path no route has, as a refusal. */
 enum MHD_Result reply_no_route(struct MHD_Connection *c, bool tls,
 			       const char *url);
 /* 405 {"error": "method_not_allowed"} with Allow: @allow. */
