@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -395,8 +396,11 @@ static enum su_err trigger_systemd(struct handover *h, struct su_error *err)
 static enum su_err trigger(struct handover *h, struct su_error *err)
 {
 	const char *m = h->cfg->handover;
+	struct timespec up;
 
-	log_notice("handover (%s): PID 1 takes over from here", m);
+	clock_gettime(CLOCK_BOOTTIME, &up);	/* /proc/uptime's clock */
+	log_notice("handover (%s): PID 1 takes over from here, at uptime %.2f s",
+		   m, (double)up.tv_sec + (double)up.tv_nsec / 1e9);
 	if (!strcmp(m, "busybox"))
 		return trigger_busybox(h, err);
 	if (!strcmp(m, "s6"))
@@ -442,10 +446,19 @@ static enum su_err stop_services(struct handover *h, struct su_error *err)
 {
 	if (!h->cfg->stop_command)
 		return SU_OK;
+	struct timespec t0, t1;
+	enum su_err rc;
+
 	log_notice("stopping services: %s", h->cfg->stop_command);
 	h->stopped = true;	/* even a failed stop may have stopped some */
-	return child_run("stop_command", h->cfg->stop_command,
-			 h->cfg->stop_timeout, err);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = child_run("stop_command", h->cfg->stop_command,
+		       h->cfg->stop_timeout, err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* part of the downtime (test/bench/handover.sh) */
+	log_info("stop_command took %.3f s", (double)(t1.tv_sec - t0.tv_sec) +
+		 (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return rc;
 }
 
 enum su_err handover_run(struct handover *h, struct su_error *err)

@@ -359,9 +359,42 @@ static enum su_err finish_new(const struct config *cfg,
 	return rc;
 }
 
+/* Stage 2's own memory, for the RAM figure (test/bench/RESULTS.md):
+ * its peak RSS, and what of it is anonymous (beyond the ramfs files). */
+static void log_memory(void)
+{
+	static const char *const keys[] = { "VmHWM:", "VmRSS:", "RssAnon:",
+					    "RssFile:", "RssShmem:" };
+	char line[128], out[256] = "";
+	size_t len = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			unsigned long kb;
+
+			if (!strncmp(line, keys[i], strlen(keys[i])) &&
+			    sscanf(line + strlen(keys[i]), "%lu", &kb) == 1 &&
+			    len < sizeof(out))
+				len += (size_t)snprintf(out + len, sizeof(out) - len,
+							" %.*s %lu kB",
+							(int)strlen(keys[i]) - 1,
+							keys[i], kb);
+		}
+	if (f)
+		fclose(f);
+	log_notice("stage 2: memory:%s", out);
+}
+
+void stage2_first_write(void)
+{
+	log_notice("stage 2: first bytes written at uptime %.2f s", uptime());
+}
+
 static void __attribute__((noreturn)) reboot_now(void)
 {
 	state_set(ST_REBOOTING);
+	log_memory();
 	log_notice("stage 2: rebooting");
 	sync();
 	sleep(LINGER_S);	/* let /status and /events tell it */
