@@ -32,6 +32,7 @@
 #include "run_lock.h"
 #include "server.h"
 #include "signature.h"
+#include "stage1.h"
 #include "staging.h"
 #include "state.h"
 #include "upload.h"
@@ -303,6 +304,10 @@ int daemon_run(const char *config_path, bool foreground, int verbose)
 	log_notice("ready: version %s, %s", d.running_version,
 		   state_name(state_get()));
 	serve(&d, sfd);
+	if (handover_triggered()) {
+		log_notice("PID 1 is taking over: exiting now");
+		_exit(0);
+	}
 	close(sfd);
 	daemon_close(&d);
 	log_close();

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,6 +462,13 @@ static enum su_err stop_services(struct handover *h, struct su_error *err)
 	return rc;
 }
 
+static atomic_bool triggered;
+
+bool handover_triggered(void)
+{
+	return atomic_load(&triggered);
+}
+
 enum su_err handover_run(struct handover *h, struct su_error *err)
 {
 	enum su_err rc;
@@ -474,7 +482,10 @@ enum su_err handover_run(struct handover *h, struct su_error *err)
 	if (!rc)
 		state_set(ST_HANDOVER);
 	rc = rc ? rc : write_state(h, err);
-	rc = rc ? rc : trigger(h, err);
+	if (!rc) {
+		atomic_store(&triggered, true);	/* PID 1 may TERM us at once */
+		rc = trigger(h, err);
+	}
 	if (!rc) {
 		/* PID 1 ends us; if it does not, nothing took over. */
 		for (unsigned i = 0; i < HANDOVER_WAIT_S * 10; i++)
@@ -483,6 +494,7 @@ enum su_err handover_run(struct handover *h, struct su_error *err)
 				  "PID 1 did not take over within %u s of the %s handover",
 				  HANDOVER_WAIT_S, h->cfg->handover);
 	}
+	atomic_store(&triggered, false);
 	log_err("handover failed: %s; putting everything back", err->message);
 	undo(h);
 	return rc;

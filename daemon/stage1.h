@@ -2,6 +2,8 @@
 #ifndef SU_DAEMON_STAGE1_H
 #define SU_DAEMON_STAGE1_H
 
+#include <stdbool.h>
+
 #include "error.h"
 #include "handover.h"
 #include "install.h"
@@ -39,6 +41,15 @@ enum su_err handover_prepare(struct daemon *d, const struct install_options *o,
  * why. On success PID 1 ends this process.
  */
 enum su_err handover_run(struct handover *h, struct su_error *err);
+/*
+ * PID 1 has been told to take over and has not failed to: past the
+ * point of no return. A stop signal now is PID 1's (busybox init's
+ * TERM to all, stage 2's stragglers, an s6-supervise passing it on):
+ * the daemon exits at once, undoing nothing, and never waits for the
+ * worker, which waits HANDOVER_WAIT_S for PID 1 (s6's supervisor of the
+ * daemon would otherwise hold stage 2 for its full KILL grace).
+ */
+bool handover_triggered(void);
 /* Free @h; an unrun or failed handover's ROOT is removed. */
 void handover_free(struct handover *h);
 

@@ -6,6 +6,7 @@
  * it serves until a good write has rebooted the device, or an admin
  * asks for a reboot.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -199,6 +200,37 @@ static void reap(void)
 		;
 }
 
+/* Who outlived the SIGTERM: "PID (comm)", for the log. */
+static void log_survivors(void)
+{
+	char list[512] = "";
+	size_t len = 0;
+	struct dirent *e;
+	DIR *d = opendir("/proc");
+
+	while (d && (e = readdir(d)) && len < sizeof(list) - 1) {
+		char path[64], comm[32] = "?";
+		FILE *f;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' || !strcmp(e->d_name, "1"))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/comm", e->d_name);
+		f = fopen(path, "re");
+		if (f) {
+			if (!fgets(comm, sizeof(comm), f))
+				strcpy(comm, "?");
+			comm[strcspn(comm, "\n")] = '\0';
+			fclose(f);
+		}
+		len += (size_t)snprintf(list + len, sizeof(list) - len, " %s (%s)",
+					e->d_name, comm);
+	}
+	if (d)
+		closedir(d);
+	log_warn("stage 2: processes left %d ms after SIGTERM:%s; SIGKILL",
+		 STRAGGLER_MS, list);
+}
+
 /* TERM to every other process, a grace period, then KILL. */
 static void kill_stragglers(void)
 {
@@ -208,7 +240,7 @@ static void kill_stragglers(void)
 		usleep(50000);
 	}
 	if (others_left()) {
-		log_warn("stage 2: processes left after SIGTERM; SIGKILL");
+		log_survivors();
 		kill(-1, SIGKILL);
 		for (int ms = 0; ms < STRAGGLER_MS && others_left(); ms += 20) {
 			reap();
