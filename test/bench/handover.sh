@@ -6,6 +6,8 @@
 # fails only when an upgrade does not happen. Needs root, as ns.inplace.
 #   test/bench/handover.sh BUILD_DIR [RUNS] [MODES]
 # BENCH_KEEP=DIR keeps the console logs and the figures there.
+# BENCH_COMPRESSION=zstd (default; as the rig's bundles), gzip, xz or
+# none: the v2 bundle's payload (the peer's image is always gzip).
 # MODES (default "busybox s6 peer"):
 #   busybox  sysupgraded, busybox init as PID 1 (::restart: + SIGQUIT)
 #   s6       sysupgraded, s6-svscan as PID 1 (finish route)
@@ -49,6 +51,7 @@ export SU_BUNDLE_TOOL=$build/tools/sysupgrade-bundle
 . "$SU_TEST_SRC/ns/lib.sh"
 need gzip nsenter
 PEER_ROOT=/run/peer-root
+compression=${BENCH_COMPRESSION:-zstd}
 
 rig_init
 results=$WORK/results.jsonl
@@ -115,7 +118,10 @@ peer_scripts v1-peer
 rig_image v1-peer.img v1-peer
 rig_rootfs v2 2.0.0 "$RIG_BUILD" busybox
 rig_image v2.img v2
-rig_bundle v2.tar 2.0.0 v2.img
+"$TOOL" create --version 2.0.0 --compatible acme,router-x1 \
+	--image "v2.img:ext4:rootfs:$compression" --bootenv rig_version=2.0.0 \
+	--key "$WORK/signing.pem" --output v2.tar >bundle.out 2>&1 ||
+	fail "sysupgrade-bundle create: $(cat bundle.out)"
 gzip -9n -c v2.img >v2.img.gz
 
 uptime_now() { read -r u _ </proc/uptime; echo "$u"; }
@@ -183,5 +189,6 @@ fi
 stripped=$WORK/stripped
 cp "$SU_DAEMON" "$stripped"
 strip "$stripped"
+echo "bundle: $(stat -c %s v2.tar) bytes ($compression); peer image: $(stat -c %s v2.img.gz) bytes (gzip -9)"
 echo "binary: $(stat -c %s "$SU_DAEMON") bytes, stripped $(stat -c %s "$stripped"); busybox (peer): $(stat -L -c %s /bin/busybox)"
 rig_assert_clean

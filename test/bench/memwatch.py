@@ -9,8 +9,8 @@
 # line matching the regex MARKER first shows in the file LOG (stage 2
 # is writing), the ramfs is measured once through /proc/PID/root, its
 # one filesystem only: the bytes its files take (st_blocks, so holes
-# are free, as on tmpfs), those of the EXCLUDE paths (the staged bundle)
-# apart, and statvfs of the tmpfs holding it.
+# are free, as on tmpfs), in all and each, those of the EXCLUDE paths
+# (the staged bundle) apart, and statvfs of the tmpfs holding it.
 import json
 import os
 import re
@@ -69,6 +69,7 @@ def descendants(p):
 def ramfs(root):
     top = os.stat(root).st_dev
     files = excluded = 0
+    each = {}
     skip = {os.path.normpath(root + "/" + e) for e in exclude}
     for d, dirs, names in os.walk(root):
         dirs[:] = [x for x in dirs
@@ -80,8 +81,9 @@ def ramfs(root):
                 excluded += st.st_blocks * 512
             else:
                 files += st.st_blocks * 512
+                each[path[len(root):]] = st.st_blocks * 512
     fs = os.statvfs(root)
-    return {"files": files, "excluded": excluded,
+    return {"files": files, "excluded": excluded, "each": each,
             "tmpfs_used": (fs.f_blocks - fs.f_bfree) * fs.f_frsize}
 
 
