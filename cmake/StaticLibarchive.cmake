@@ -23,6 +23,12 @@ if(LIBARCHIVE_STATIC_LIB)
 			find_library(SU_ARCHIVE_DEP_${name} NAMES ${name}
 				HINTS ${su_dirs})
 			set(lib ${SU_ARCHIVE_DEP_${name}})
+			if(SU_STATIC_DEPS)	# cmake/StaticDeps.cmake
+				su_static_lib(slib ${name} HINTS ${su_dirs})
+				if(slib)
+					set(lib ${slib})
+				endif()
+			endif()
 			if(NOT lib)
 				message(STATUS "libarchive.a: no lib${name}; linking libarchive.so")
 				set(su_default OFF)

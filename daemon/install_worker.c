@@ -31,6 +31,7 @@ struct job {
 	struct bootenv *env;
 	struct handover *handover;	/* in place, under the normal init */
 	enum su_state shown;	/* last state set from progress */
+	bool written;		/* some bytes reached the backend */
 };
 
 static pthread_mutex_t worker_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -63,6 +64,10 @@ static void on_progress(void *ctx, const struct install_progress *p)
 		state_set(s);
 	}
 	state_progress(p->image, p->all_bytes, p->all_total);
+	if (j->d->stage2 && !j->written && p->all_bytes) {
+		j->written = true;
+		stage2_first_write();
+	}
 }
 
 /* For the next boot's last_install (lib/last_install.h). */

@@ -13,11 +13,13 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -31,9 +33,12 @@
 
 #define S6_FINISH_SAVED "finish.sysupgraded-saved"
 
-/* Set by the main thread's SIGTERM (cancel) and by the worker once PID 1
- * was told (triggered): the main thread then leaves without undoing. */
-static atomic_bool cancelled, triggered;
+/* Who passed first: the main thread's stop signal (CANCELLED: the
+ * trigger never runs, all is undone) or the worker about to tell PID 1
+ * (TRIGGERED: a stop signal now is PID 1's, and the daemon leaves at
+ * once, undoing nothing). One compare-and-swap decides. */
+enum { RUNNING, CANCELLED, TRIGGERED };
+static atomic_int phase = RUNNING;
 
 struct handover {
 	struct daemon *d;
@@ -378,8 +383,11 @@ static enum su_err trigger_systemd(struct handover *h, struct su_error *err)
 static enum su_err trigger(struct handover *h, struct su_error *err)
 {
 	const char *m = h->cfg->handover;
+	struct timespec up;
 
-	log_notice("handover (%s): PID 1 takes over from here", m);
+	clock_gettime(CLOCK_BOOTTIME, &up);	/* /proc/uptime's clock */
+	log_notice("handover (%s): PID 1 takes over from here, at uptime %.2f s",
+		   m, (double)up.tv_sec + (double)up.tv_nsec / 1e9);
 	if (!strcmp(m, "busybox"))
 		return trigger_busybox(h, err);
 	if (!strcmp(m, "s6"))
@@ -425,10 +433,19 @@ static enum su_err stop_services(struct handover *h, struct su_error *err)
 {
 	if (!h->cfg->stop_command)
 		return SU_OK;
+	struct timespec t0, t1;
+	enum su_err rc;
+
 	log_notice("stopping services: %s", h->cfg->stop_command);
 	h->stopped = true;	/* even a failed stop may have stopped some */
-	return child_run("stop_command", h->cfg->stop_command,
-			 h->cfg->stop_timeout, err);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = child_run("stop_command", h->cfg->stop_command,
+		       h->cfg->stop_timeout, err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* part of the downtime (test/bench/handover.sh) */
+	log_info("stop_command took %.3f s", (double)(t1.tv_sec - t0.tv_sec) +
+		 (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return rc;
 }
 
 enum su_err handover_run(struct handover *h, struct su_error *err)
@@ -444,12 +461,16 @@ enum su_err handover_run(struct handover *h, struct su_error *err)
 	if (!rc)
 		state_set(ST_HANDOVER);
 	rc = rc ? rc : write_state(h, err);
-	if (!rc && atomic_load(&cancelled))
-		rc = su_error_set(err, SU_ERR_INTERNAL,
-				  "the daemon is stopping; the handover was not triggered");
+	if (!rc) {
+		int running = RUNNING;
+
+		/* before the trigger: PID 1 may TERM us at once */
+		if (!atomic_compare_exchange_strong(&phase, &running, TRIGGERED))
+			rc = su_error_set(err, SU_ERR_INTERNAL,
+					  "the daemon is stopping; the handover was not triggered");
+	}
 	rc = rc ? rc : trigger(h, err);
 	if (!rc) {
-		atomic_store(&triggered, true);
 		/* PID 1 ends us; if it does not, nothing took over. */
 		for (unsigned i = 0; i < HANDOVER_WAIT_S * 10; i++)
 			usleep(100000);
@@ -457,6 +478,7 @@ enum su_err handover_run(struct handover *h, struct su_error *err)
 				  "PID 1 did not take over within %u s of the %s handover",
 				  HANDOVER_WAIT_S, h->cfg->handover);
 	}
+	atomic_store(&phase, RUNNING);	/* nothing took over: ours again */
 	log_err("handover failed: %s; putting everything back", err->message);
 	undo(h);
 	return rc;
@@ -464,8 +486,10 @@ enum su_err handover_run(struct handover *h, struct su_error *err)
 
 bool stage1_cancel(void)
 {
-	atomic_store(&cancelled, true);
-	return atomic_load(&triggered);
+	int running = RUNNING;
+
+	return !atomic_compare_exchange_strong(&phase, &running, CANCELLED) &&
+	       running == TRIGGERED;
 }
 
 void handover_free(struct handover *h)

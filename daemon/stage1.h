@@ -45,7 +45,9 @@ enum su_err handover_run(struct handover *h, struct su_error *err);
  * The daemon got SIGTERM: a handover not yet triggered is not triggered
  * any more (undone instead). True when PID 1 was already told: then the
  * ramfs, the bundle and the stopped services belong to stage 2, and the
- * daemon must exit without any cleanup (systemd and s6 TERM stage 1).
+ * daemon must exit at once without any cleanup or waiting for the worker
+ * (busybox, systemd and s6 TERM stage 1; s6's supervisor would hold
+ * stage 2 for its KILL grace).
  */
 bool stage1_cancel(void);
 /* Free @h; an unrun or failed handover's ROOT is removed. */

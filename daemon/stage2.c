@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@
 #define KEEP_MOUNT	"/run/sysupgraded-keep"
 #define LINGER_S	2	/* the final status is served this long */
 #define STRAGGLER_MS	2000	/* TERM to KILL */
+#define MMAP_THRESHOLD	(128 << 10)	/* glibc's default, kept fixed */
 
 static struct {
 	int watchdog;		/* fd, or -1 */
@@ -223,6 +225,37 @@ static void reap(void)
 		;
 }
 
+/* Who outlived the SIGTERM: "PID (comm)", for the log. */
+static void log_survivors(void)
+{
+	char list[512] = "";
+	size_t len = 0;
+	struct dirent *e;
+	DIR *d = opendir("/proc");
+
+	while (d && (e = readdir(d)) && len < sizeof(list) - 1) {
+		char path[64], comm[32] = "?";
+		FILE *f;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' || !strcmp(e->d_name, "1"))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/comm", e->d_name);
+		f = fopen(path, "re");
+		if (f) {
+			if (!fgets(comm, sizeof(comm), f))
+				strcpy(comm, "?");
+			comm[strcspn(comm, "\n")] = '\0';
+			fclose(f);
+		}
+		len += (size_t)snprintf(list + len, sizeof(list) - len, " %s (%s)",
+					e->d_name, comm);
+	}
+	if (d)
+		closedir(d);
+	log_warn("stage 2: processes left %d ms after SIGTERM:%s; SIGKILL",
+		 STRAGGLER_MS, list);
+}
+
 /* TERM to every other process, a grace period, then KILL. */
 static void kill_stragglers(void)
 {
@@ -232,7 +265,7 @@ static void kill_stragglers(void)
 		usleep(50000);
 	}
 	if (others_left()) {
-		log_warn("stage 2: processes left after SIGTERM; SIGKILL");
+		log_survivors();
 		kill(-1, SIGKILL);
 		for (int ms = 0; ms < STRAGGLER_MS && others_left(); ms += 20) {
 			reap();
@@ -396,9 +429,42 @@ static enum su_err finish_new(const struct config *cfg,
 	return rc;
 }
 
+/* Stage 2's own memory, for the RAM figure (test/bench/RESULTS.md):
+ * its peak RSS, and what of it is anonymous (beyond the ramfs files). */
+static void log_memory(void)
+{
+	static const char *const keys[] = { "VmHWM:", "VmRSS:", "RssAnon:",
+					    "RssFile:", "RssShmem:" };
+	char line[128], out[256] = "";
+	size_t len = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			unsigned long kb;
+
+			if (!strncmp(line, keys[i], strlen(keys[i])) &&
+			    sscanf(line + strlen(keys[i]), "%lu", &kb) == 1 &&
+			    len < sizeof(out))
+				len += (size_t)snprintf(out + len, sizeof(out) - len,
+							" %.*s %lu kB",
+							(int)strlen(keys[i]) - 1,
+							keys[i], kb);
+		}
+	if (f)
+		fclose(f);
+	log_notice("stage 2: memory:%s", out);
+}
+
+void stage2_first_write(void)
+{
+	log_notice("stage 2: first bytes written at uptime %.2f s", uptime());
+}
+
 static void __attribute__((noreturn)) reboot_now(void)
 {
 	state_set(ST_REBOOTING);
+	log_memory();
 	log_notice("stage 2: rebooting");
 	sync();
 	sleep(LINGER_S);	/* let /status and /events tell it */
@@ -501,6 +567,12 @@ int stage2_main(const char *state_path, bool systemd, int verbose)
 	}
 	if (handover_state_read(state_path, &s2.hs, &err))
 		exec_init(err.message);
+	/* Everything lives in RAM from here: one malloc arena for all the
+	 * threads, and big blocks mmap'd (glibc's threshold would grow past
+	 * the install's buffers, which then stay in the heap once freed):
+	 * 2.1 -> 0.9 MiB anonymous after an install (test/bench/RESULTS.md). */
+	mallopt(M_ARENA_MAX, 1);
+	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
 	log_notice("stage 2: PID 1 at uptime %.2f s, %s", uptime(),
 		   in_ramfs(s2.hs.root) || systemd ? "in the ramfs" : "from the old root");
 	if (!systemd && !in_ramfs(s2.hs.root)) {

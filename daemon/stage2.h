@@ -39,6 +39,10 @@ enum su_err stage2_installed(struct daemon *d, const struct install_plan *plan,
 			     struct bootenv *env, const struct install_options *o,
 			     enum su_err rc, struct su_error *err);
 
+/* Log the uptime of the first bytes the install hands its backend:
+ * the end of the downtime, as test/bench/handover.sh counts it. */
+void stage2_first_write(void);
+
 /* POST /reboot in stage 2: sync, linger, reboot(RB_AUTOBOOT). */
 void stage2_reboot(struct daemon *d);
 

@@ -24,6 +24,10 @@
 struct backend_target {
 	const struct config_target *cfg;	/* options, readback, ... */
 	const char *device;	/* the device to write (slot resolved) */
+	/* The most a backend should buffer for a write or a read-back, or
+	 * 0 for its own (fastest) choice. An in-place install asks for
+	 * little: stage 2 and everything it uses live in RAM. */
+	size_t buffer;
 };
 
 struct backend_ops {

@@ -27,7 +27,8 @@
 #include "blockdev.h"
 
 /* Writes of 4 MiB: measured at or above dd bs=1M oflag=direct, where
- * 1 MiB writes plus the copy into the buffer fell ~10 % behind. */
+ * 1 MiB writes plus the copy into the buffer fell ~10 % behind. Less
+ * when the install asks (t->buffer: in place, from RAM). */
 #define EXT4_BUF	(4u << 20)
 #define EXT4_ALIGN	4096u	/* O_DIRECT: buffer, length, offset */
 #define SB_OFFSET	1024u	/* the superblock, in the image */
@@ -43,11 +44,22 @@ struct ext4 {
 	uint64_t size;		/* of the image */
 	uint64_t given;		/* bytes handed to write() so far */
 	uint64_t written;	/* bytes on the device */
-	uint8_t *buf;		/* EXT4_BUF bytes, EXT4_ALIGN aligned */
+	uint8_t *buf;		/* cap bytes, EXT4_ALIGN aligned */
+	size_t cap;
 	size_t fill;
 };
 
 static const char *const known_options[] = { "allow_file", NULL };
+
+/* EXT4_BUF, or the install's smaller wish in whole O_DIRECT blocks
+ * (never below one: the superblock check needs SB_END bytes first). */
+static size_t buffer_size(const struct backend_target *t)
+{
+	size_t n = t->buffer && t->buffer < EXT4_BUF ? t->buffer : EXT4_BUF;
+
+	n -= n % EXT4_ALIGN;
+	return n ? n : EXT4_ALIGN;
+}
 
 static void ext4_free(struct ext4 *e)
 {
@@ -101,9 +113,10 @@ static enum su_err ext4_open(const struct backend_target *t, uint64_t size,
 		return su_error_set(err, SU_ERR_NOMEM, "ext4 %s: %m", t->device);
 	e->fd = -1;
 	e->size = size;
+	e->cap = buffer_size(t);
 	e->device = strdup(t->device);
 	if (!e->device ||
-	    posix_memalign((void **)&e->buf, EXT4_ALIGN, EXT4_BUF)) {
+	    posix_memalign((void **)&e->buf, EXT4_ALIGN, e->cap)) {
 		rc = su_error_set(err, SU_ERR_NOMEM, "ext4 %s: out of memory",
 				  t->device);
 		goto fail;
@@ -192,7 +205,7 @@ static enum su_err ext4_write(void *handle, const void *buf, size_t len,
 				    e->device, (unsigned long long)e->size);
 	e->given += len;
 	while (len) {
-		size_t n = EXT4_BUF - e->fill;
+		size_t n = e->cap - e->fill;
 
 		if (n > len)
 			n = len;
@@ -210,8 +223,8 @@ static enum su_err ext4_write(void *handle, const void *buf, size_t len,
 						     e->device);
 			e->checked = true;
 		}
-		if (e->fill == EXT4_BUF) {
-			rc = write_out(e, EXT4_BUF, err);
+		if (e->fill == e->cap) {
+			rc = write_out(e, e->cap, err);
 			if (rc)
 				return rc;
 		}
@@ -269,19 +282,19 @@ static ssize_t read_full(int fd, uint8_t *buf, size_t len)
 }
 
 static enum su_err hash_device(const char *dev, int fd, bool direct,
-			       uint64_t size, uint8_t out[DIGEST_LEN],
+			       uint64_t size, size_t cap, uint8_t out[DIGEST_LEN],
 			       struct su_error *err)
 {
 	struct digest d;
 	uint64_t pos = 0;
 	uint8_t *buf;
 
-	if (posix_memalign((void **)&buf, EXT4_ALIGN, EXT4_BUF))
+	if (posix_memalign((void **)&buf, EXT4_ALIGN, cap))
 		return su_error_set(err, SU_ERR_NOMEM, "verify %s: out of memory",
 				    dev);
 	digest_init(&d);
 	while (pos < size) {
-		size_t want = size - pos < EXT4_BUF ? size - pos : EXT4_BUF;
+		size_t want = size - pos < cap ? size - pos : cap;
 		/* O_DIRECT reads whole blocks: round the tail up. */
 		size_t ask = direct ? (want + EXT4_ALIGN - 1) / EXT4_ALIGN *
 				      EXT4_ALIGN : want;
@@ -317,7 +330,7 @@ static enum su_err ext4_verify(const struct backend_target *t, uint64_t size,
 	if (fd < 0)
 		return su_error_set(err, SU_ERR_WRITE_FAILED, "read back %s: %m",
 				    t->device);
-	rc = hash_device(t->device, fd, direct, size, got, err);
+	rc = hash_device(t->device, fd, direct, size, buffer_size(t), got, err);
 	close(fd);
 	if (rc)
 		return rc;

@@ -45,6 +45,8 @@ struct node {
 	char *src;		/* NODE_FILE read from here, when not path */
 	char *target;		/* NODE_LINK: the link's text */
 	enum node_type type;
+	bool loaded;		/* NODE_FILE run or loaded: copied sparsely */
+	uint64_t bytes;		/* what it adds to closure_bytes */
 	/* NODE_DIR and NODE_LINK, as planned; a file's come with its data */
 	uid_t uid;
 	gid_t gid;
@@ -91,6 +93,29 @@ static uint64_t pages(const struct stat *st)
 	return size ? (size + PAGE - 1) / PAGE * PAGE : PAGE;
 }
 
+static size_t page_size(void)
+{
+	long p = sysconf(_SC_PAGESIZE);
+
+	return p > 0 ? (size_t)p : PAGE;
+}
+
+/* The bytes of @fd's ranges the loader needs (elf_file_ranges()), or
+ * -1: not such an ELF file, to be copied whole. */
+static int64_t loaded_bytes(int fd, uint64_t size)
+{
+	struct elf_range *r;
+	uint64_t sum = 0;
+	size_t n;
+
+	if (elf_file_ranges(fd, size, page_size(), &r, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		sum += r[i].end - r[i].start;
+	free(r);
+	return (int64_t)sum;
+}
+
 static enum su_err append(struct closure *c, enum node_type type,
 			  const char *path, const char *src,
 			  const char *target, const struct stat *st,
@@ -123,8 +148,9 @@ static enum su_err append(struct closure *c, enum node_type type,
 		free(n->target);
 		return su_error_set(err, SU_ERR_NOMEM, "closure: %m");
 	}
+	n->bytes = pages(st);
 	c->n++;
-	c->bytes += pages(st);
+	c->bytes += n->bytes;
 	return SU_OK;
 }
 
@@ -422,6 +448,38 @@ static enum su_err add_tree(struct closure *c, const char *path,
 }
 
 /*
+ * The file node of @real is run or loaded, never read as data: only
+ * what its loader needs is copied (holes cost a tmpfs nothing), so
+ * debug info and symbol tables stay behind. Not an ELF file: whole.
+ */
+static void mark_loaded(struct closure *c, const char *real)
+{
+	struct node *n = NULL;
+	struct stat st;
+	int64_t bytes;
+	int fd;
+
+	for (size_t i = c->n; i-- > 0;)
+		if (c->nodes[i].type == NODE_FILE && !strcmp(c->nodes[i].path, real)) {
+			n = &c->nodes[i];
+			break;
+		}
+	if (!n || n->loaded)
+		return;
+	fd = open(n->src ? n->src : n->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;		/* the copy will say why */
+	bytes = fstat(fd, &st) == 0 ? loaded_bytes(fd, (uint64_t)st.st_size) : -1;
+	close(fd);
+	if (bytes < 0)
+		return;
+	n->loaded = true;
+	c->bytes -= n->bytes;
+	n->bytes = bytes ? (uint64_t)bytes : PAGE;
+	c->bytes += n->bytes;
+}
+
+/*
  * A library @real (a real path) joins the library path, and the link
  * named by its DT_SONAME in the same directory comes along: the loader
  * opens "libinih.so.1", and maps names its target "libinih.so.55".
@@ -438,6 +496,7 @@ static enum su_err add_library(struct closure *c, const char *real,
 	rc = elf_file_read(real, &elf, err);
 	if (rc || !elf.is_elf)
 		return rc;
+	mark_loaded(c, real);
 	rc = add_libdir(c, real, err);
 	if (rc || !elf.soname[0] || !strcmp(slash + 1, elf.soname))
 		return rc;
@@ -618,6 +677,8 @@ static enum su_err add_exe(struct closure *c, struct su_error *err)
 	rc = add_node(c, NODE_FILE, path, "/proc/self/exe", NULL, &st, err);
 	if (!rc)
 		rc = elf_file_read("/proc/self/exe", &elf, err);
+	if (!rc && elf.is_elf)
+		mark_loaded(c, path);
 	if (rc || !elf.interp[0])
 		return rc;	/* static: no loader */
 	rc = add_file(c, elf.interp, REQUIRED, path, err);
@@ -962,29 +1023,59 @@ static int open_parent(int rootfd, const char *path, const char **name)
 	}
 }
 
-/* copy_file_range where the kernel can (same filesystem type), else
- * sendfile. */
-static int copy_bytes(int in, int out)
+/* [@from, @to) of @in at the same offsets of @out: copy_file_range
+ * where the kernel can (same filesystem type), else sendfile. */
+static int copy_range(int in, int out, uint64_t from, uint64_t to)
 {
+	off_t at = (off_t)from;
 	bool range = true;
 	ssize_t n;
 
-	for (;;) {
+	if (lseek(in, at, SEEK_SET) < 0 || lseek(out, at, SEEK_SET) < 0)
+		return -1;
+	while ((uint64_t)at < to) {
+		size_t len = to - (uint64_t)at > (1u << 30) ? 1u << 30 :
+			(size_t)(to - (uint64_t)at);
+
 		if (range) {
-			n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+			n = copy_file_range(in, NULL, out, NULL, len, 0);
 			if (n < 0 && (errno == EXDEV || errno == EINVAL ||
 				      errno == ENOSYS || errno == EOPNOTSUPP)) {
 				range = false;
 				continue;
 			}
 		} else {
-			n = sendfile(out, in, NULL, 1 << 30);
+			n = sendfile(out, in, NULL, len);
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return (int)n;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = EIO;	/* shorter than it was a moment ago */
+			return -1;
+		}
+		at += n;
 	}
+	return 0;
+}
+
+/* All of @in, or for a loaded file only what its loader needs, the
+ * rest a hole of the same length. */
+static int copy_bytes(int in, int out, uint64_t size, bool loaded)
+{
+	struct elf_range *r;
+	size_t n;
+	int rc = 0;
+
+	if (!loaded || elf_file_ranges(in, size, page_size(), &r, &n) < 0)
+		return copy_range(in, out, 0, size);
+	if (ftruncate(out, (off_t)size) < 0)
+		rc = -1;
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = copy_range(in, out, r[i].start, r[i].end);
+	free(r);
+	return rc;
 }
 
 static int open_target(int dir, const char *name)
@@ -1024,7 +1115,7 @@ static enum su_err copy_file(const struct node *n, int dir, const char *name,
 		return rc;
 	}
 	/* chown before chmod: chown clears set-id bits. */
-	if (copy_bytes(in, out) < 0)
+	if (copy_bytes(in, out, (uint64_t)st.st_size, n->loaded) < 0)
 		rc = copy_failed(root, n->path, "copy to", err);
 	else if (fchown(out, st.st_uid, st.st_gid) < 0 ||
 		 fchmod(out, st.st_mode & 07777) < 0 ||

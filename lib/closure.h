@@ -26,7 +26,12 @@
  * link inside ROOT, and its target is copied), so every path the daemon
  * used resolves inside ROOT too; a mapped library also brings the link
  * its DT_SONAME names (libinih.so.1 -> libinih.so.55), which is what the
- * loader opens. Links inside www are copied as links, not followed.
+ * loader opens. The executable, the loader and every library are
+ * copied sparsely: only what the loader reads or maps (elf_file_ranges():
+ * the headers and each segment's pages), the rest left a hole of the
+ * same length, which takes no RAM on a tmpfs; so debug info and symbol
+ * tables stay behind. Other files (extra files too) are copied whole.
+ * Links inside www are copied as links, not followed.
  * Modes, owners and times are kept. Nothing under cfg->staging_dir is
  * taken (the ramfs root lives there). Relative paths in @cfg are taken
  * against the working directory.
@@ -42,8 +47,9 @@ struct closure;
  */
 enum su_err closure_plan(const struct config *cfg, struct closure **out,
 			 struct su_error *err);
-/* Bytes the copy will take: file sizes rounded up to 4 KiB pages, and
- * one page for each directory, symlink and empty file. */
+/* Bytes the copy will take: file sizes (of a sparse copy, the bytes
+ * it copies) rounded up to 4 KiB pages, and one page for each
+ * directory, symlink and empty file. */
 uint64_t closure_bytes(const struct closure *c);
 /* The dynamic loader's absolute path, or NULL for a static executable;
  * the same path inside ROOT. This is the exe's PT_INTERP with its

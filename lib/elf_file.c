@@ -25,7 +25,9 @@ struct phdr {
 	uint64_t offset, vaddr, filesz;
 };
 
-static int read_phdrs(int fd, bool is64, struct phdr **out, size_t *n)
+/* *@table: the file bytes of the header and the program header table */
+static int read_phdrs(int fd, bool is64, struct phdr **out, size_t *n,
+		      uint64_t *table)
 {
 	Elf64_Ehdr e64;
 	Elf32_Ehdr e32;
@@ -46,8 +48,12 @@ static int read_phdrs(int fd, bool is64, struct phdr **out, size_t *n)
 		phnum = e32.e_phnum;
 		entsize = e32.e_phentsize;
 	}
-	if (phnum > 1024 || (phnum && entsize != want))
+	if (phnum > 1024 || (phnum && entsize != want) ||
+	    phoff > UINT64_MAX - phnum * want)
 		return -1;
+	*table = phoff + phnum * want;
+	if (*table < (is64 ? sizeof(e64) : sizeof(e32)))
+		*table = is64 ? sizeof(e64) : sizeof(e32);
 	*out = calloc(phnum ? phnum : 1, sizeof(**out));
 	if (!*out)
 		return -1;
@@ -135,6 +141,7 @@ enum su_err elf_file_read(const char *path, struct elf_file *elf,
 	char sb[SU_SHOWN_SIZE(SHOWN)];
 	enum su_err rc = SU_OK;
 	struct phdr *ph = NULL;
+	uint64_t table;
 	size_t n = 0;
 	int fd;
 
@@ -150,7 +157,7 @@ enum su_err elf_file_read(const char *path, struct elf_file *elf,
 	if ((ident[EI_CLASS] != ELFCLASS64 && ident[EI_CLASS] != ELFCLASS32) ||
 	    ident[EI_DATA] != (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ?
 			       ELFDATA2LSB : ELFDATA2MSB) ||
-	    read_phdrs(fd, ident[EI_CLASS] == ELFCLASS64, &ph, &n) < 0) {
+	    read_phdrs(fd, ident[EI_CLASS] == ELFCLASS64, &ph, &n, &table) < 0) {
 		rc = su_error_set(err, SU_ERR_IO,
 				  "%s: not an ELF file for this machine, or its program headers are unreadable",
 				  shown(sb, path));
@@ -180,4 +187,71 @@ out:
 	free(ph);
 	close(fd);
 	return rc;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct elf_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int elf_file_ranges(int fd, uint64_t size, uint64_t page,
+		    struct elf_range **out, size_t *count)
+{
+	unsigned char ident[EI_NIDENT];
+	struct elf_range *r;
+	struct phdr *ph;
+	uint64_t table;
+	size_t n, k = 0;
+
+	*out = NULL;
+	*count = 0;
+	if (!page || (page & (page - 1)) ||
+	    pread(fd, ident, sizeof(ident), 0) != (ssize_t)sizeof(ident) ||
+	    memcmp(ident, ELFMAG, SELFMAG) ||
+	    (ident[EI_CLASS] != ELFCLASS64 && ident[EI_CLASS] != ELFCLASS32) ||
+	    ident[EI_DATA] != (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ?
+			       ELFDATA2LSB : ELFDATA2MSB) ||
+	    read_phdrs(fd, ident[EI_CLASS] == ELFCLASS64, &ph, &n, &table) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	r = calloc(n + 1, sizeof(*r));
+	if (!r) {
+		free(ph);
+		return -1;
+	}
+	r[k++] = (struct elf_range){ 0, table };
+	for (size_t i = 0; i < n; i++)
+		if (ph[i].filesz)
+			r[k++] = (struct elf_range){
+				ph[i].offset,
+				ph[i].offset > UINT64_MAX - ph[i].filesz ?
+				UINT64_MAX : ph[i].offset + ph[i].filesz };
+	free(ph);
+	for (size_t i = 0; i < k; i++) {
+		if (r[i].end > size) {
+			/* a truncated file: no loader could map it either */
+			free(r);
+			errno = EINVAL;
+			return -1;
+		}
+		r[i].start &= ~(page - 1);
+		r[i].end = r[i].end > size - size % page ?
+			size : (r[i].end + page - 1) & ~(page - 1);
+	}
+	qsort(r, k, sizeof(*r), range_cmp);
+	n = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (n && r[i].start <= r[n - 1].end) {
+			if (r[i].end > r[n - 1].end)
+				r[n - 1].end = r[i].end;
+		} else {
+			r[n++] = r[i];
+		}
+	}
+	*out = r;
+	*count = n;
+	return 0;
 }

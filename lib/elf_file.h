@@ -4,6 +4,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -24,5 +25,23 @@ struct elf_file {
  */
 enum su_err elf_file_read(const char *path, struct elf_file *elf,
 			  struct su_error *err);
+
+/* A byte range [start, end) of a file. */
+struct elf_range {
+	uint64_t start, end;
+};
+
+/*
+ * The parts of the ELF file open on @fd (@size bytes long) that its
+ * loader reads or maps: the ELF header, the program header table and
+ * the file bytes of every segment, each widened to whole @page (a power
+ * of two) pages as mmap() maps them, sorted and merged; the rest
+ * (section headers, symbol tables, debug info) is never read to run it.
+ * *@out is malloc'd, *@n ranges long. Returns -1 with errno EINVAL when
+ * @fd is not ELF of this machine's byte order, its headers are
+ * unreadable or a segment reaches past @size; ENOMEM.
+ */
+int elf_file_ranges(int fd, uint64_t size, uint64_t page,
+		    struct elf_range **out, size_t *n);
 
 #endif

@@ -23,6 +23,11 @@
 #include "slot.h"
 
 #define PROGRESS_STEP	(64u << 10)	/* report at most every 64 KiB */
+/* An in-place install writes from stage 2, where the system and the
+ * bundle are all in RAM: smaller buffers for less speed (decompressed
+ * blocks, the backend's; test/bench/RESULTS.md has the figures). */
+#define IN_PLACE_CHUNK	(256u << 10)
+#define IN_PLACE_BUFFER	(256u << 10)
 
 static const struct backend_ops *(*lookup_backend)(const char *name) =
 	backend_find;
@@ -289,7 +294,8 @@ static enum su_err write_image(struct run *r, const struct install_step *st,
 	if (rc)
 		return rc;
 	rc = payload_stream_open(r->fd, r->plan->bundle_path, st->image,
-				 st->offset, &s, err);
+				 st->offset, r->plan->in_place ? IN_PLACE_CHUNK : 0,
+				 &s, err);
 	/* copy() checks the hash before the last block: a bad payload is
 	 * never committed. */
 	if (!rc)
@@ -307,7 +313,10 @@ static enum su_err write_image(struct run *r, const struct install_step *st,
 static enum su_err run_step(struct run *r, size_t i, struct su_error *err)
 {
 	const struct install_step *st = &r->plan->steps[i];
-	const struct backend_target bt = { st->target, st->device };
+	const struct backend_target bt = {
+		st->target, st->device,
+		r->plan->in_place ? IN_PLACE_BUFFER : 0,
+	};
 	uint8_t installed[DIGEST_LEN];
 	enum su_err rc;
 

@@ -25,7 +25,8 @@ struct payload_stream {
 	uint64_t offset;	/* of the stored bytes in the file */
 	uint64_t done;		/* stored bytes read and hashed */
 	struct digest stored;
-	unsigned char *in;	/* stored bytes for libarchive, PAYLOAD_CHUNK */
+	size_t chunk;		/* of each buffer */
+	unsigned char *in;	/* stored bytes for libarchive */
 	/* What read() hands out, in turn: the block before the last one
 	 * stays valid, so the engine can hold one back. */
 	unsigned char *out[2];
@@ -42,7 +43,7 @@ static enum su_err read_stored(struct payload_stream *s, unsigned char *buf,
 			       size_t *len, struct su_error *err)
 {
 	uint64_t left = s->img->size - s->done;
-	size_t want = left < PAYLOAD_CHUNK ? (size_t)left : PAYLOAD_CHUNK;
+	size_t want = left < s->chunk ? (size_t)left : s->chunk;
 	size_t got = 0;
 
 	while (got < want) {
@@ -149,7 +150,8 @@ static enum su_err open_filter(struct payload_stream *s, struct su_error *err)
 
 enum su_err payload_stream_open(int fd, const char *path,
 				const struct manifest_image *img,
-				uint64_t offset, struct payload_stream **out,
+				uint64_t offset, size_t chunk,
+				struct payload_stream **out,
 				struct su_error *err)
 {
 	struct payload_stream *s;
@@ -163,10 +165,11 @@ enum su_err payload_stream_open(int fd, const char *path,
 	s->path = path;
 	s->img = img;
 	s->offset = offset;
+	s->chunk = chunk ? chunk : PAYLOAD_CHUNK;
 	digest_init(&s->stored);
-	s->in = malloc(PAYLOAD_CHUNK);
-	s->out[0] = malloc(PAYLOAD_CHUNK);
-	s->out[1] = malloc(PAYLOAD_CHUNK);
+	s->in = malloc(s->chunk);
+	s->out[0] = malloc(s->chunk);
+	s->out[1] = malloc(s->chunk);
 	if (!s->in || !s->out[0] || !s->out[1])
 		rc = su_error_set(err, SU_ERR_NOMEM, "payload %s: %m",
 				  img->file);
@@ -193,7 +196,7 @@ enum su_err payload_stream_read(struct payload_stream *s, const void **buf,
 	*buf = out;
 	if (!s->a)
 		return read_stored(s, out, len, err);
-	n = archive_read_data(s->a, out, PAYLOAD_CHUNK);
+	n = archive_read_data(s->a, out, s->chunk);
 	if (n < 0)
 		return archive_fail(s, "corrupt data", err);
 	s->eof = n == 0;

@@ -19,16 +19,19 @@ struct payload_stream;
 
 /*
  * Start reading @img's stored bytes at @offset of the open bundle file
- * @fd (@path names it in messages). Caller frees with payload_stream_free().
+ * @fd (@path names it in messages), @chunk bytes at a time (0:
+ * PAYLOAD_CHUNK); three buffers of that size are held. Caller frees
+ * with payload_stream_free().
  */
 enum su_err payload_stream_open(int fd, const char *path,
 				const struct manifest_image *img,
-				uint64_t offset, struct payload_stream **out,
+				uint64_t offset, size_t chunk,
+				struct payload_stream **out,
 				struct su_error *err);
 
 /*
- * The next block of installed (decompressed) bytes, at most
- * PAYLOAD_CHUNK; *@len is 0 at the end of the data. *@buf stays valid
+ * The next block of installed (decompressed) bytes, at most the
+ * stream's chunk; *@len is 0 at the end of the data. *@buf stays valid
  * until the second call after this one, so a caller can hold one block
  * back while it reads the next.
  * Errors: SU_ERR_IO (reading the bundle), SU_ERR_BAD_ARCHIVE (the

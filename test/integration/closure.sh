@@ -4,7 +4,9 @@
 # into a tmpfs as the daemon's staging area would hold it: the copy runs
 # alone in a chroot of that root, through the loader and library path
 # the plan names and through its own PT_INTERP, and an extra ELF file
-# (/bin/ls) runs there with the libraries --list found for it. The
+# (/bin/ls) runs there with the libraries --list found for it. Of the
+# program, its loader and libraries only the bytes the loader reads or
+# maps are copied; the rest (debug info, symbol tables) are holes. The
 # config, keys (through a symlinked directory, which stays a link), TLS
 # files, www (recursively, with its link and empty directory) and
 # fw_env.config with the environment file it names are there with their
@@ -143,11 +145,63 @@ same() {	# same PATH: ROOT/PATH has PATH's bytes, mode, owner, mtime
 	assert_eq "$(stat -c '%a %u:%g %Y' "$1")" \
 		"$(stat -c '%a %u:%g %Y' "$ROOT$1")" "$1: mode, owner, mtime"
 }
+# same_loaded PATH: ROOT/PATH, a program or library, has PATH's size,
+# mode, owner and mtime, and the bytes its loader reads or maps (the ELF
+# and program headers, each segment's pages); everything else is a hole
+# that takes no space (debug info and symbol tables stay behind).
+same_loaded() {
+	[ -f "$ROOT$1" ] && [ ! -L "$ROOT$1" ] ||
+		fail "$1 is not a regular file in the root"
+	assert_eq "$(stat -c '%a %u:%g %Y %s' "$1")" \
+		"$(stat -c '%a %u:%g %Y %s' "$ROOT$1")" "$1: mode, owner, mtime, size"
+	_sl_rc=0
+	python3 - "$1" "$ROOT$1" >loaded.out 2>loaded.err <<'EOF2' || _sl_rc=$?
+import os, struct, sys
+src, dst = (open(p, "rb").read() for p in sys.argv[1:3])
+page = os.sysconf("SC_PAGE_SIZE")
+is64 = src[4] == 2
+if is64:
+    phoff, = struct.unpack_from("<Q", src, 0x20)
+    entsize, num = struct.unpack_from("<HH", src, 0x36)
+    ranges = [(0, phoff + entsize * num)]
+    for i in range(num):
+        _, _, off, _, _, filesz = struct.unpack_from("<IIQQQQ", src, phoff + i * entsize)
+        if filesz:
+            ranges.append((off, off + filesz))
+else:
+    phoff, = struct.unpack_from("<I", src, 0x1c)
+    entsize, num = struct.unpack_from("<HH", src, 0x2a)
+    ranges = [(0, phoff + entsize * num)]
+    for i in range(num):
+        _, off, _, _, filesz = struct.unpack_from("<IIIII", src, phoff + i * entsize)
+        if filesz:
+            ranges.append((off, off + filesz))
+keep = bytearray(len(src))
+for a, b in ranges:
+    a = a // page * page
+    b = min(len(src), (b + page - 1) // page * page)
+    keep[a:b] = b"\1" * (b - a)
+want = bytes(c if k else 0 for c, k in zip(src, keep))
+if want != dst:
+    bad = next(i for i in range(len(src)) if want[i] != dst[i])
+    sys.exit("differs at byte %d (%s)" % (bad, "loaded" if keep[bad] else "a hole"))
+loaded = sum(keep)
+used = os.stat(sys.argv[2]).st_blocks * 512
+if used != (loaded + page - 1) // page * page:
+    sys.exit("takes %d bytes, its loaded parts are %d" % (used, loaded))
+print(loaded, len(src))
+EOF2
+	[ "$_sl_rc" = 0 ] || fail "$ROOT$1 is not $1's loaded parts: $(cat loaded.err)"
+}
 same_link() {	# same_link PATH: ROOT/PATH is the same symlink
 	[ -L "$ROOT$1" ] || fail "$ROOT$1 is not a symlink (the host's $1 is)"
 	assert_eq "$(readlink "$1")" "$(readlink "$ROOT$1")" "link $1"
 }
-same "$EXE"
+same_loaded "$EXE"
+read -r EXE_LOADED EXE_SIZE <loaded.out
+[ "$EXE_LOADED" -lt "$EXE_SIZE" ] ||
+	fail "the copy of $EXE takes all its $EXE_SIZE bytes (it has debug info or a symbol table)"
+pass "the program: only what its loader maps is copied ($EXE_LOADED of $EXE_SIZE bytes), the rest is holes"
 same "$CONF"
 same_link "$WORK/etc/keys"
 same "$WORK/etc/keys.real/fuzz.pub.pem"
@@ -182,7 +236,7 @@ INTERP=$(readelf -l "$EXE" | sed -n 's/.*Requesting program interpreter: \(.*\)]
 [ -n "$INTERP" ] || fail "readelf found no PT_INTERP in $EXE"
 assert_eq "$(readlink -f "$INTERP")" "$LOADER" "closure_loader"
 assert_eq "$LOADER" "$(readlink -f "$LOADER")" "closure_loader has no link"
-same "$LOADER"
+same_loaded "$LOADER"
 # links_on PATH: every symlink a lookup of PATH goes through, in order.
 links_on() {
 	python3 - "$1" <<'EOF'
@@ -237,7 +291,7 @@ pass "closure_bytes $BYTES >= du $DU"
 
 # A second copy over the first is the same root.
 expect_ok "copy again" "$CL" copy "$CONF" "$ROOT"
-same "$EXE"
+same_loaded "$EXE"
 same_link "$WORK/etc/keys"
 pass "a copy over an earlier one"
 

@@ -31,7 +31,7 @@ static inline void backend_fixture_init(struct backend_fixture *b,
 		.name = (char *)name, .type = (char *)type,
 		.device = (char *)device, .options = b->opts,
 	};
-	b->target = (struct backend_target){ &b->cfg, device };
+	b->target = (struct backend_target){ &b->cfg, device, 0 };
 	b->ops = backend_find(type);
 	assert_non_null(b->ops);
 }
