@@ -63,23 +63,31 @@ unsigned reply_status(enum su_err code)
 	}
 }
 
-static enum MHD_Result queue(struct MHD_Connection *c, unsigned status,
-			     char *body, const char *hname, const char *hvalue)
+struct MHD_Response *reply_response(char *body, const char *type)
 {
 	struct MHD_Response *r;
-	enum MHD_Result ret;
 
 	if (!body)
-		return MHD_NO;
+		return NULL;
 	r = MHD_create_response_from_buffer(strlen(body), body,
 					    MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(body);
-		return MHD_NO;
+		return NULL;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	return r;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status,
+			     char *body, const char *hname, const char *hvalue)
+{
+	struct MHD_Response *r = reply_response(body, "application/json");
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
 	if (hname)
 		MHD_add_response_header(r, hname, hvalue);
 	ret = MHD_queue_response(c, status, r);

@@ -16,6 +16,9 @@
 /* The HTTP status of an error code (400 for bundle problems, ...). */
 unsigned reply_status(enum su_err code);
 
+/* A response of @body (malloc'd, taken even on failure) of @type, not to
+ * be cached; NULL when out of memory. */
+struct MHD_Response *reply_response(char *body, const char *type);
 /* Queue @body (JSON text, copied) with @status. */
 enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status,
 			   const char *body);

@@ -134,20 +134,11 @@ static char *html_escape(const char *s)
 static enum MHD_Result queue_html(struct MHD_Connection *c, unsigned status,
 				  char *body)
 {
-	struct MHD_Response *r;
+	struct MHD_Response *r = reply_response(body, "text/html; charset=utf-8");
 	enum MHD_Result ret;
 
-	if (!body)
+	if (!r)
 		return MHD_NO;
-	r = MHD_create_response_from_buffer(strlen(body), body,
-					    MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"text/html; charset=utf-8");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	security_headers(r);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);

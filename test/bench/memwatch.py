@@ -57,12 +57,12 @@ def children(p):
 
 
 def descendants(p):
-    seen, todo = [], children(p)
-    while todo:
-        k = todo.pop()
+    seen, pending = [], children(p)
+    while pending:
+        k = pending.pop()
         if k not in seen:
             seen.append(k)
-            todo += children(k)
+            pending += children(k)
     return seen
 
 

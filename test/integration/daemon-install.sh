@@ -17,36 +17,9 @@ need losetup mkfs.ext4 mkenvimage fw_printenv cmp
 daemon_init
 mount_staging 64M
 
-for s in a b; do
-	truncate -s 16M "slot-$s.img"
-	dev=$(losetup -f --show "slot-$s.img") || fail "losetup slot-$s.img"
-	D_LOOPS="$D_LOOPS $dev"
-	eval "SLOT_$s=$dev"
-done
-truncate -s 8M inuse.img
-printf 'boot_slot=a\nbootcount=2\n' >vars.txt
-mkenvimage -s 0x4000 -o uboot.env vars.txt
-echo "$WORK/uboot.env 0x0 0x4000" >fw_env.config
-
-CONF_TARGETS="[target:rootfs]
-type = ext4
-a = $SLOT_a
-b = $SLOT_b
-slot_var = boot_slot
-verify = readback
-
-[target:data]
-type = ext4
-device = $WORK/inuse.img
-in_use = yes
-allow_file = yes"
+ab_device 16M 16M
 write_config
 daemon_start
-
-env_get() {
-	fw_printenv -c fw_env.config >env.txt || fail "fw_printenv failed"
-	sed -n "s/^$1=//p" env.txt
-}
 
 # image VERSION [SIZE]: payload.img, an ext4 image (8M) holding /version.
 image() {

@@ -143,6 +143,42 @@ EOC
 	} >daemon.conf
 }
 
+# ab_device SIZE_A SIZE_B: the A/B device of the install tests: slots a
+# and b (files of those sizes on loop devices: SLOT_a, SLOT_b), an
+# in-use target on ./inuse.img, a U-Boot environment in ./uboot.env
+# (boot_slot=a, bootcount=2) and CONF_TARGETS naming them; env_get VAR
+# reads a variable back.
+ab_device() {
+	truncate -s "$1" slot-a.img
+	truncate -s "$2" slot-b.img
+	for _ab_s in a b; do
+		_ab_dev=$(losetup -f --show "slot-$_ab_s.img") || fail "losetup slot-$_ab_s.img"
+		D_LOOPS="$D_LOOPS $_ab_dev"
+		eval "SLOT_$_ab_s=$_ab_dev"
+	done
+	truncate -s 8M inuse.img
+	printf 'boot_slot=a\nbootcount=2\n' >vars.txt
+	mkenvimage -s 0x4000 -o uboot.env vars.txt
+	echo "$WORK/uboot.env 0x0 0x4000" >fw_env.config
+	CONF_TARGETS="[target:rootfs]
+type = ext4
+a = $SLOT_a
+b = $SLOT_b
+slot_var = boot_slot
+verify = readback
+
+[target:data]
+type = ext4
+device = $WORK/inuse.img
+in_use = yes
+allow_file = yes"
+}
+
+env_get() {
+	fw_printenv -c fw_env.config >env.txt || fail "fw_printenv failed"
+	sed -n "s/^$1=//p" env.txt
+}
+
 # daemon_start: run it, wait until GET /info answers (10 s at most).
 daemon_start() {
 	"$DAEMON" -c "$WORK/daemon.conf" --foreground -v >>"$WORK/daemon.log" 2>&1 &

@@ -31,12 +31,8 @@ exit 3
 EOS
 printf 'MemTotal: 999999999 kB\nMemFree: 1 kB\nMemAvailable: %s kB\n' "$AVAIL_KB" \
 	>"v1$MEMINFO"
-rig_image v1.img v1
-rig_env env.img
-loop=$(rig_loop v1.img)
-rig_boot "$loop" console.log
-rig_wait_https
-rig_heartbeat
+rig_up v1
+loop=$RIG_ROOT_LOOP
 dummy=$(cat "$(rig_nsfile /run/dummy-service.pid)")
 pass "v1 up, the dummy service heartbeats"
 

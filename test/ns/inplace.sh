@@ -17,12 +17,8 @@ INIT=${RIG_INIT:-busybox}
 
 rig_init
 rig_rootfs v1 1.0.0 "$RIG_BUILD" "$INIT"
-rig_image v1.img v1
-rig_env env.img
-loop=$(rig_loop v1.img)
-rig_boot "$loop" console.log
-rig_wait_https
-rig_heartbeat
+rig_up v1
+loop=$RIG_ROOT_LOOP
 pass "v1 up ($INIT), the dummy service heartbeats"
 
 rig_rootfs v2 2.0.0 "$RIG_BUILD" "$INIT"

@@ -548,6 +548,19 @@ rig_boot() {
 	rig_check_nspid "$RIG_NSPID"
 }
 
+# rig_up DIR: the usual start of a test: DIR as v1.img, the U-Boot
+# environment env.img, the image on a loop device (RIG_ROOT_LOOP) booted
+# with its console in console.log, /info answering and the dummy
+# service's heartbeat.
+rig_up() {
+	rig_image v1.img "$1"
+	rig_env env.img
+	RIG_ROOT_LOOP=$(rig_loop v1.img)
+	rig_boot "$RIG_ROOT_LOOP" console.log
+	rig_wait_https
+	rig_heartbeat
+}
+
 # rig_check_nspid PID: PID is PID 1 of a namespace below ours (never
 # the host's init, never us).
 rig_check_nspid() {

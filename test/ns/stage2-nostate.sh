@@ -15,12 +15,8 @@ set -euo pipefail
 
 rig_init
 rig_rootfs v1 1.0.0 "$RIG_BUILD"
-rig_image v1.img v1
-rig_env env.img
-loop=$(rig_loop v1.img)
-rig_boot "$loop" console.log
-rig_wait_https
-rig_heartbeat
+rig_up v1
+loop=$RIG_ROOT_LOOP
 pass "v1 up, the dummy service heartbeats"
 
 # ---- 1: not PID 1 ----

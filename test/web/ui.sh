@@ -26,38 +26,10 @@ mount_staging 200M
 
 # slot a (running, 1.0.0) is too small for the 24 MiB images: v3's
 # install into it fails
-truncate -s 8M slot-a.img
-truncate -s 32M slot-b.img
-for s in a b; do
-	dev=$(losetup -f --show "slot-$s.img") || fail "losetup slot-$s.img"
-	D_LOOPS="$D_LOOPS $dev"
-	eval "SLOT_$s=$dev"
-done
-truncate -s 8M inuse.img
-printf 'boot_slot=a\nbootcount=2\n' >vars.txt
-mkenvimage -s 0x4000 -o uboot.env vars.txt
-echo "$WORK/uboot.env 0x0 0x4000" >fw_env.config
-
+ab_device 8M 32M
 CONF_SERVER="www = $SU_TEST_SRC/../www"
-CONF_TARGETS="[target:rootfs]
-type = ext4
-a = $SLOT_a
-b = $SLOT_b
-slot_var = boot_slot
-verify = readback
-
-[target:data]
-type = ext4
-device = $WORK/inuse.img
-in_use = yes
-allow_file = yes"
 write_config
 daemon_start
-
-env_get() {
-	fw_printenv -c fw_env.config >env.txt || fail "fw_printenv failed"
-	sed -n "s/^$1=//p" env.txt
-}
 
 # ---- the bundles ----
 head -c 1048576 /dev/urandom >payload.img
