@@ -7,7 +7,6 @@
  * services stopped and no install under way.
  */
 #include <errno.h>
-#include <stdatomic.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
@@ -24,6 +23,7 @@
 
 #include "child.h"
 #include "closure.h"
+#include "decoder_mem.h"
 #include "events.h"
 #include "stage1.h"
 #include "keep.h"
@@ -108,24 +108,44 @@ static enum su_err make_root(struct handover *h, struct su_error *err)
 
 /* ---- admission ---- */
 
+/* The largest decompressor stage 2 will run: one at a time. */
+static uint64_t decoder_bytes(const struct install_plan *plan)
+{
+	int fd = plan->bundle_fd >= 0 ? plan->bundle_fd :
+		 open(plan->bundle_path, O_RDONLY | O_CLOEXEC);
+	uint64_t max = 0;
+
+	for (size_t i = 0; i < plan->n_steps; i++) {
+		const struct install_step *st = &plan->steps[i];
+		uint64_t m = decoder_mem_payload(st->image->compression, fd,
+						 st->offset);
+
+		max = m > max ? m : max;
+	}
+	if (fd >= 0 && fd != plan->bundle_fd)
+		close(fd);
+	return max;
+}
+
 static enum su_err admit(struct handover *h, uint64_t avail, uint64_t keep,
-			 struct su_error *err)
+			 uint64_t decoder, struct su_error *err)
 {
 	uint64_t ramfs = closure_bytes(h->closure);
-	uint64_t need = ramfs + keep + h->cfg->stage2_memory;
+	uint64_t need = ramfs + keep + h->cfg->stage2_memory + decoder;
 
 	log_info("handover needs %" PRIu64 " bytes (ramfs %" PRIu64
 		 ", keep archive %" PRIu64 ", stage 2 %" PRIu64
-		 "); MemAvailable %" PRIu64, need, ramfs, keep,
-		 h->cfg->stage2_memory, avail);
+		 ", decompressor %" PRIu64 "); MemAvailable %" PRIu64, need,
+		 ramfs, keep, h->cfg->stage2_memory, decoder, avail);
 	if (need <= avail)
 		return SU_OK;
 	return su_error_set(err, SU_ERR_NO_MEMORY,
 			    "the in-place install needs %" PRIu64 " bytes of RAM (ramfs %" PRIu64
 			    ", keep archive %" PRIu64 ", stage 2 %" PRIu64
+			    ", decompressor %" PRIu64
 			    ") beyond the staged bundle, but MemAvailable is %" PRIu64
 			    " bytes; nothing was stopped", need, ramfs, keep,
-			    h->cfg->stage2_memory, avail);
+			    h->cfg->stage2_memory, decoder, avail);
 }
 
 static enum su_err build_keep(struct handover *h, uint64_t *bytes,
@@ -171,7 +191,8 @@ enum su_err handover_prepare(struct daemon *d, const struct install_options *o,
 		return err->code;
 	if (handover_mem_available(h->cfg, &avail, err) ||
 	    closure_plan(h->cfg, &h->closure, err) ||
-	    build_keep(h, &keep, err) || admit(h, avail, keep, err))
+	    build_keep(h, &keep, err) ||
+	    admit(h, avail, keep, decoder_bytes(plan), err))
 		return err->code;
 	return SU_OK;
 }

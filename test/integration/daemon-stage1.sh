@@ -16,7 +16,7 @@ set -eu
 . "$SU_TEST_SRC/integration/lib.sh"
 . "$SU_TEST_SRC/integration/daemon-lib.sh"
 
-need mkfs.ext4 mkenvimage
+need mkfs.ext4 mkenvimage xz
 daemon_init
 mount_staging 64M
 
@@ -96,6 +96,35 @@ assert_eq staged "$(status_field 'j["state"]')" "state after no_memory"
 assert_eq no_memory "$(status_field 'j["last_error"]["error"]')" "/status keeps the reason"
 root_gone "admission"
 pass "admission: 507 no_memory naming both numbers, nothing stopped, bundle staged"
+
+# ---- admission counts the decompressor: a 64 MiB xz dictionary ----
+# MemAvailable = the plain bundle's need + 32 MiB: that one is admitted
+# (the trigger then fails), the xz one needs 64 MiB more and is not.
+fits_kb=$(( (need_bytes - 1048576 + 33554432) / 1024 ))
+configure exec stop "$fits_kb" "handover_command = false"
+expect_api 202 "install, plain payload, MemAvailable $fits_kb kB" POST /install
+wait_end failed
+services_were "plain payload admitted" "stop start "
+xzdir=$(mktemp -d "$WORK/xz.XXXXXX")
+(
+	cd "$xzdir"
+	cp "$WORK/payload.img" rootfs.img
+	xz -c --lzma2=dict=64MiB rootfs.img >rootfs.img.xz
+	write_manifest manifest.json 2.0.0 "xz, 64 MiB dictionary" \
+		"$(image_json rootfs.img.xz ext4 rootfs xz "$(stat -c %s rootfs.img)")"
+	sign "$WORK/signing.pem" manifest.json manifest.json.sig
+	tar --format=ustar -cf "$WORK/inplace-xz.tar" manifest.json manifest.json.sig rootfs.img.xz
+)
+expect_api 200 "stage the xz bundle" PUT /bundle -T inplace-xz.tar
+STAGED_SHA=$(sha staging/bundle.tar)
+: >services.log
+expect_api 507 "install, xz dictionary 64 MiB" POST /install
+assert_error no_memory "install, xz dictionary 64 MiB"
+json 'j["message"]' | grep -q "decompressor 67174400" ||
+	fail "no_memory names the decompressor's 64 MiB + 64 KiB: $(cat body)"
+services_were "xz refused" ""
+root_gone "xz refused"
+pass "admission counts the decompressor: the same MemAvailable admits a plain payload, refuses a 64 MiB xz dictionary"
 
 # ---- a stop command that fails ----
 configure exec fail-stop 8000000 "handover_command = false"
