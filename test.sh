@@ -5,7 +5,7 @@
 # once under ASan+UBSan, with warnings as errors; then a short run of
 # every fuzz target. Ends with one line: "test.sh: N passed, N failed".
 #   ./test.sh      (as root; CI runs exactly this through .ci/run)
-# SU_FUZZ_SECONDS=N sets the length of each fuzz run (default 20).
+# SU_FUZZ_SECONDS=N sets the length of each fuzz run (default 60).
 set -euo pipefail
 cd "$(dirname "$0")"
 top=$PWD
@@ -49,7 +49,7 @@ suite asan -DCMAKE_BUILD_TYPE=Debug -DSU_SANITIZE=ON
 echo "== fuzz (short run)"
 if ! build fuzz -DCMAKE_C_COMPILER=clang -DSU_FUZZ=ON; then
 	su_stage_failed "build/fuzz did not build"
-elif test/fuzz/run.sh "$top/build/fuzz" "${SU_FUZZ_SECONDS:-20}"; then
+elif test/fuzz/run.sh "$top/build/fuzz" "${SU_FUZZ_SECONDS:-60}"; then
 	passed=$((passed + 1))
 else
 	failed=$((failed + 1))

@@ -3,10 +3,10 @@
 # Run every libFuzzer target in BUILD_DIR for SECONDS each; fails on the
 # first crash, leak or sanitizer report. Seeds come from
 # test/fuzz/corpus/NAME when present; new inputs go to a scratch dir.
-#   test/fuzz/run.sh BUILD_DIR [SECONDS]      (CI: 20 s; on demand: hours)
+#   test/fuzz/run.sh BUILD_DIR [SECONDS]      (CI: 60 s; on demand: hours)
 set -eu
 build=$1
-secs=${2:-20}
+secs=${2:-60}
 src=$(cd "$(dirname "$0")" && pwd)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
