@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bundle_report.h"
 #include "install.h"
 #include "install_worker.h"
 #include "log.h"
@@ -255,52 +256,13 @@ enum MHD_Result upload_data(struct upload *u, struct MHD_Connection *c,
 	return reply_early(c, u->tls, &u->err);
 }
 
-static json_object *image_json(const struct manifest_image *img)
-{
-	json_object *o = json_object_new_object();
-	char hex[DIGEST_HEX_LEN + 1];
-
-	digest_to_hex(img->sha256, hex);
-	json_object_object_add(o, "file", json_object_new_string(img->file));
-	json_object_object_add(o, "type", json_object_new_string(img->type));
-	json_object_object_add(o, "target", json_object_new_string(img->target));
-	json_object_object_add(o, "size", json_object_new_int64((int64_t)img->size));
-	json_object_object_add(o, "sha256", json_object_new_string(hex));
-	json_object_object_add(o, "compression",
-			       json_object_new_string(compression_name(img->compression)));
-	json_object_object_add(o, "installed_size",
-			       json_object_new_int64((int64_t)img->installed_size));
-	return o;
-}
-
 char *upload_report(const struct bundle_reader *br)
 {
-	const struct manifest *m = bundle_reader_manifest(br);
-	json_object *o = json_object_new_object();
-	json_object *a = json_object_new_array();
-	uint8_t sum[DIGEST_LEN];
-	char hex[DIGEST_HEX_LEN + 1];
-	const char *key = bundle_reader_key_name(br);
-	char *s;
+	json_object *o = bundle_report(br, false);
+	char *s = NULL;
 
-	json_object_object_add(o, "version", json_object_new_string(m->version));
-	for (size_t i = 0; i < m->n_compatible; i++)
-		json_object_array_add(a, json_object_new_string(m->compatible[i]));
-	json_object_object_add(o, "compatible", a);
-	if (m->description)
-		json_object_object_add(o, "description",
-				       json_object_new_string(m->description));
-	a = json_object_new_array();
-	for (size_t i = 0; i < m->n_images; i++)
-		json_object_array_add(a, image_json(&m->images[i]));
-	json_object_object_add(o, "images", a);
-	bundle_reader_sha256(br, sum);
-	digest_to_hex(sum, hex);
-	json_object_object_add(o, "sha256", json_object_new_string(hex));
-	json_object_object_add(o, "size",
-			       json_object_new_int64((int64_t)bundle_reader_bytes(br)));
-	json_object_object_add(o, "key", key ? json_object_new_string(key) : NULL);
-	s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	if (o)
+		s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 	return s;
 }

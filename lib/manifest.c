@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_put.h"
 #include "manifest.h"
 
 #define MAX_ENTRIES		64	/* compatible, images, bootenv */
@@ -767,37 +768,7 @@ const struct manifest_image *manifest_find_image(const struct manifest *m,
 	return NULL;
 }
 
-/*
- * Serialisation. Each helper hands @val to @obj or frees it, and fails
- * (-1) when @val is NULL, so allocation failures travel up as one value.
- */
-static int put(json_object *obj, const char *key, json_object *val)
-{
-	if (!val)
-		return -1;
-	if (json_object_object_add(obj, key, val) < 0) {
-		json_object_put(val);
-		return -1;
-	}
-	return 0;
-}
-
-static int append(json_object *arr, json_object *val)
-{
-	if (!val)
-		return -1;
-	if (json_object_array_add(arr, val) < 0) {
-		json_object_put(val);
-		return -1;
-	}
-	return 0;
-}
-
-/* A NULL string (a hand-built manifest) is left out rather than crash. */
-static int put_str(json_object *obj, const char *key, const char *s)
-{
-	return s ? put(obj, key, json_object_new_string(s)) : 0;
-}
+/* Serialisation, with the checked builders of json_put.h. */
 
 static json_object *image_to_json(const struct manifest_image *img)
 {
@@ -807,13 +778,13 @@ static json_object *image_to_json(const struct manifest_image *img)
 	if (!o)
 		return NULL;
 	digest_to_hex(img->sha256, hex);
-	if (put_str(o, "file", img->file) ||
-	    put(o, "size", json_object_new_uint64(img->size)) ||
-	    put_str(o, "sha256", hex) ||
-	    put_str(o, "type", img->type) ||
-	    put_str(o, "target", img->target) ||
-	    put_str(o, "compression", compression_name(img->compression)) ||
-	    put(o, "installed_size",
+	if (json_put_str(o, "file", img->file) ||
+	    json_put(o, "size", json_object_new_uint64(img->size)) ||
+	    json_put_str(o, "sha256", hex) ||
+	    json_put_str(o, "type", img->type) ||
+	    json_put_str(o, "target", img->target) ||
+	    json_put_str(o, "compression", compression_name(img->compression)) ||
+	    json_put(o, "installed_size",
 		json_object_new_uint64(img->installed_size))) {
 		json_object_put(o);
 		return NULL;
@@ -821,30 +792,18 @@ static json_object *image_to_json(const struct manifest_image *img)
 	return o;
 }
 
-static json_object *compatible_to_json(const struct manifest *m)
+static json_object *compatible_item(const void *ctx, size_t i)
 {
-	json_object *arr = json_object_new_array();
+	const struct manifest *m = ctx;
 
-	for (size_t i = 0; arr && i < m->n_compatible; i++) {
-		if (append(arr, json_object_new_string(m->compatible[i]))) {
-			json_object_put(arr);
-			return NULL;
-		}
-	}
-	return arr;
+	return json_object_new_string(m->compatible[i]);
 }
 
-static json_object *images_to_json(const struct manifest *m)
+static json_object *image_item(const void *ctx, size_t i)
 {
-	json_object *arr = json_object_new_array();
+	const struct manifest *m = ctx;
 
-	for (size_t i = 0; arr && i < m->n_images; i++) {
-		if (append(arr, image_to_json(&m->images[i]))) {
-			json_object_put(arr);
-			return NULL;
-		}
-	}
-	return arr;
+	return image_to_json(&m->images[i]);
 }
 
 static json_object *bootenv_to_json(const struct manifest *m)
@@ -854,7 +813,7 @@ static json_object *bootenv_to_json(const struct manifest *m)
 	for (size_t i = 0; env && i < m->n_bootenv; i++) {
 		const struct manifest_kv *kv = &m->bootenv[i];
 
-		if (kv->key && put_str(env, kv->key, kv->value)) {
+		if (kv->key && json_put_str(env, kv->key, kv->value)) {
 			json_object_put(env);
 			return NULL;
 		}
@@ -862,26 +821,45 @@ static json_object *bootenv_to_json(const struct manifest *m)
 	return env;
 }
 
-char *manifest_to_json(const struct manifest *m)
+json_object *manifest_images_json(const struct manifest *m)
+{
+	return json_array_of(m->n_images, image_item, m);
+}
+
+json_object *manifest_compatible_json(const struct manifest *m)
+{
+	return json_array_of(m->n_compatible, compatible_item, m);
+}
+
+json_object *manifest_json(const struct manifest *m)
 {
 	json_object *root = json_object_new_object();
+
+	if (root &&
+	    (json_put(root, "format", json_object_new_int(m->format)) ||
+	     json_put_str(root, "version", m->version) ||
+	     json_put(root, "compatible", manifest_compatible_json(m)) ||
+	     json_put_str(root, "description", m->description) ||
+	     json_put(root, "images", manifest_images_json(m)) ||
+	     json_put(root, "bootenv", bootenv_to_json(m)))) {
+		json_object_put(root);
+		return NULL;
+	}
+	return root;
+}
+
+char *manifest_to_json(const struct manifest *m)
+{
+	json_object *root = manifest_json(m);
 	const char *s;
 	char *copy = NULL;
 
 	if (!root)
 		return NULL;
-	if (put(root, "format", json_object_new_int(m->format)) ||
-	    put_str(root, "version", m->version) ||
-	    put(root, "compatible", compatible_to_json(m)) ||
-	    put_str(root, "description", m->description) ||
-	    put(root, "images", images_to_json(m)) ||
-	    put(root, "bootenv", bootenv_to_json(m)))
-		goto out;
 	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
 					   JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (s)
 		copy = strdup(s);
-out:
 	json_object_put(root);
 	return copy;
 }

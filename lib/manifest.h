@@ -86,4 +86,10 @@ bool image_type_known(const char *type);
  */
 char *manifest_to_json(const struct manifest *m);
 
+/* The same as a json-c object, and two of its parts; NULL on ENOMEM. */
+struct json_object;
+struct json_object *manifest_json(const struct manifest *m);
+struct json_object *manifest_images_json(const struct manifest *m);
+struct json_object *manifest_compatible_json(const struct manifest *m);
+
 #endif

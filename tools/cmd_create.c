@@ -239,7 +239,7 @@ static int parse_args(int argc, char **argv, struct create_opts *o)
 	return check_opts(o);
 }
 
-/* report_array() item: images[i] of the create_opts at @ctx */
+/* json_array_of() item: images[i] of the create_opts at @ctx */
 static struct json_object *image_json(const void *ctx, size_t i)
 {
 	const struct image_spec *img = &((const struct create_opts *)ctx)->images[i];
@@ -250,15 +250,15 @@ static struct json_object *image_json(const void *ctx, size_t i)
 	if (!o)
 		return NULL;
 	digest_to_hex(p->sha256, hex);
-	if (report_add(o, "file", json_object_new_string(img->name)) ||
-	    report_add(o, "size", json_object_new_int64((int64_t)p->size)) ||
-	    report_add(o, "sha256", json_object_new_string(hex)) ||
-	    report_add(o, "type", json_object_new_string(img->type)) ||
-	    report_add(o, "target", json_object_new_string(img->target)) ||
-	    report_add(o, "compression",
+	if (json_put(o, "file", json_object_new_string(img->name)) ||
+	    json_put(o, "size", json_object_new_int64((int64_t)p->size)) ||
+	    json_put(o, "sha256", json_object_new_string(hex)) ||
+	    json_put(o, "type", json_object_new_string(img->type)) ||
+	    json_put(o, "target", json_object_new_string(img->target)) ||
+	    json_put(o, "compression",
 		       json_object_new_string(compression_name(img->compression))) ||
 	    (img->compression != COMPRESSION_NONE &&
-	     report_add(o, "installed_size",
+	     json_put(o, "installed_size",
 			json_object_new_int64((int64_t)p->installed_size)))) {
 		json_object_put(o);
 		return NULL;
@@ -266,7 +266,7 @@ static struct json_object *image_json(const void *ctx, size_t i)
 	return o;
 }
 
-/* report_array() item: string i of the array at @ctx */
+/* json_array_of() item: string i of the array at @ctx */
 static struct json_object *string_json(const void *ctx, size_t i)
 {
 	return json_object_new_string(((const char *const *)ctx)[i]);
@@ -279,7 +279,7 @@ static struct json_object *bootenv_json(const struct create_opts *o)
 	for (size_t i = 0; env && i < o->n_bootenv; i++) {
 		const char *eq = strchr(o->bootenv[i], '=');
 		char *key = strndup(o->bootenv[i], (size_t)(eq - o->bootenv[i]));
-		int bad = !key || report_add(env, key, json_object_new_string(eq + 1));
+		int bad = !key || json_put(env, key, json_object_new_string(eq + 1));
 
 		free(key);
 		if (bad) {
@@ -291,20 +291,20 @@ static struct json_object *bootenv_json(const struct create_opts *o)
 }
 
 /* The manifest object, keys in docs/DESIGN.md §4 order. NULL on ENOMEM. */
-static struct json_object *manifest_json(const struct create_opts *o)
+static struct json_object *new_manifest_json(const struct create_opts *o)
 {
 	struct json_object *m = json_object_new_object();
 
 	if (!m)
 		return NULL;
-	if (report_add(m, "format", json_object_new_int(MANIFEST_FORMAT)) ||
-	    report_add(m, "version", json_object_new_string(o->version)) ||
-	    report_add(m, "compatible",
-		       report_array(o->n_compatible, string_json, o->compatible)) ||
+	if (json_put(m, "format", json_object_new_int(MANIFEST_FORMAT)) ||
+	    json_put(m, "version", json_object_new_string(o->version)) ||
+	    json_put(m, "compatible",
+		       json_array_of(o->n_compatible, string_json, o->compatible)) ||
 	    (o->description &&
-	     report_add(m, "description", json_object_new_string(o->description))) ||
-	    report_add(m, "images", report_array(o->n_images, image_json, o)) ||
-	    (o->n_bootenv && report_add(m, "bootenv", bootenv_json(o)))) {
+	     json_put(m, "description", json_object_new_string(o->description))) ||
+	    json_put(m, "images", json_array_of(o->n_images, image_json, o)) ||
+	    (o->n_bootenv && json_put(m, "bootenv", bootenv_json(o)))) {
 		json_object_put(m);
 		return NULL;
 	}
@@ -315,7 +315,7 @@ static struct json_object *manifest_json(const struct create_opts *o)
 static enum su_err render_manifest(const struct create_opts *o, char **out,
 				   size_t *len, struct su_error *err)
 {
-	struct json_object *m = manifest_json(o);
+	struct json_object *m = new_manifest_json(o);
 	struct manifest *parsed;
 	const char *text;
 	enum su_err rc;

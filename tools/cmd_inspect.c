@@ -252,16 +252,16 @@ static void print_text(const struct inspect *in)
 	       in->sha256);
 }
 
-/* report_array() item: members[i] of the struct inspect at @ctx */
+/* json_array_of() item: members[i] of the struct inspect at @ctx */
 static struct json_object *member_json(const void *ctx, size_t i)
 {
 	const struct inspect_member *m = &((const struct inspect *)ctx)->members[i];
 	struct json_object *o = json_object_new_object();
 
-	if (o && (report_add(o, "name", json_object_new_string(m->name)) ||
-		  report_add(o, "size", json_object_new_int64((int64_t)m->size)) ||
-		  report_add(o, "offset", json_object_new_int64((int64_t)m->offset)) ||
-		  report_add(o, "type", json_object_new_string(type_name(m->type))))) {
+	if (o && (json_put(o, "name", json_object_new_string(m->name)) ||
+		  json_put(o, "size", json_object_new_int64((int64_t)m->size)) ||
+		  json_put(o, "offset", json_object_new_int64((int64_t)m->offset)) ||
+		  json_put(o, "type", json_object_new_string(type_name(m->type))))) {
 		json_object_put(o);
 		return NULL;
 	}
@@ -271,7 +271,7 @@ static struct json_object *member_json(const void *ctx, size_t i)
 static int add_error(struct json_object *o, const char *key,
 		     const struct su_error *e)
 {
-	return e->code ? report_add(o, key, report_error_json(e)) : 0;
+	return e->code ? json_put(o, key, report_error_json(e)) : 0;
 }
 
 static int print_json(const struct inspect *in)
@@ -280,7 +280,7 @@ static int print_json(const struct inspect *in)
 	struct json_object *m = NULL;
 
 	if (in->manifest) {
-		m = report_manifest_json(in->manifest);
+		m = manifest_json(in->manifest);
 		if (!m)
 			goto oom;
 	}
@@ -291,10 +291,10 @@ static int print_json(const struct inspect *in)
 	}
 	if (add_error(o, "manifest_error", &in->manifest_err) ||
 	    add_error(o, "archive_error", &in->archive_err) ||
-	    report_add(o, "members",
-		       report_array(in->n_members, member_json, in)) ||
-	    report_add(o, "sha256", json_object_new_string(in->sha256)) ||
-	    report_add(o, "size", json_object_new_int64((int64_t)in->bytes)))
+	    json_put(o, "members",
+		       json_array_of(in->n_members, member_json, in)) ||
+	    json_put(o, "sha256", json_object_new_string(in->sha256)) ||
+	    json_put(o, "size", json_object_new_int64((int64_t)in->bytes)))
 		goto oom;
 	return report_print_json(o);
 oom:

@@ -7,6 +7,7 @@
 
 #include "bundle_reader.h"
 #include "commands.h"
+#include "bundle_report.h"
 #include "report.h"
 #include "signature.h"
 
@@ -97,54 +98,11 @@ static int report_text(const struct verify_opts *o,
 	return 0;
 }
 
-/* "images" of the manifest's JSON, each with the payload's "offset". */
-static struct json_object *images_with_offsets(struct json_object *manifest,
-					       const struct bundle_reader *br)
-{
-	const struct bundle_payload *p = bundle_reader_payloads(br);
-	size_t n = bundle_reader_manifest(br)->n_images;
-	struct json_object *images;
-
-	if (!json_object_object_get_ex(manifest, "images", &images) ||
-	    json_object_array_length(images) != n)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (report_add(json_object_array_get_idx(images, i), "offset",
-			       json_object_new_int64((int64_t)p[i].offset)))
-			return NULL;
-	return json_object_get(images);
-}
-
-/* A new reference to member @key of @o, or NULL. */
-static struct json_object *take(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) ? json_object_get(v) : NULL;
-}
-
 static int report_json(const struct bundle_reader *br)
 {
-	struct json_object *m = report_manifest_json(bundle_reader_manifest(br));
-	struct json_object *r = json_object_new_object();
-	uint8_t sum[DIGEST_LEN];
-	char hex[DIGEST_HEX_LEN + 1];
-	int bad;
+	struct json_object *r = bundle_report(br, true);
 
-	bundle_reader_sha256(br, sum);
-	digest_to_hex(sum, hex);
-	bad = !m || !r ||
-	      report_add(r, "version", take(m, "version")) ||
-	      report_add(r, "compatible", take(m, "compatible")) ||
-	      report_add(r, "images", images_with_offsets(m, br)) ||
-	      report_add(r, "key",
-			 json_object_new_string(bundle_reader_key_name(br))) ||
-	      report_add(r, "sha256", json_object_new_string(hex)) ||
-	      report_add(r, "size",
-			 json_object_new_int64((int64_t)bundle_reader_bytes(br)));
-	json_object_put(m);
-	if (bad) {
-		json_object_put(r);
+	if (!r) {
 		fprintf(stderr, "verify: out_of_memory: building the JSON report\n");
 		return 1;
 	}

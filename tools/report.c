@@ -36,64 +36,14 @@ void report_manifest(FILE *f, const struct manifest *m)
 		fprintf(f, "  %s=%s\n", m->bootenv[i].key, m->bootenv[i].value);
 }
 
-struct json_object *report_manifest_json(const struct manifest *m)
-{
-	char *s = manifest_to_json(m);
-	struct json_object *o;
-
-	if (!s)
-		return NULL;
-	o = json_tokener_parse(s);
-	free(s);
-	return o;
-}
-
-int report_add(struct json_object *o, const char *k, struct json_object *v)
-{
-	if (!v)
-		return -1;
-	if (json_object_object_add(o, k, v)) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
-
-int report_append(struct json_object *a, struct json_object *v)
-{
-	if (!v)
-		return -1;
-	if (json_object_array_add(a, v)) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
-
-struct json_object *report_array(size_t n,
-				 struct json_object *(*item)(const void *ctx,
-							     size_t i),
-				 const void *ctx)
-{
-	struct json_object *a = json_object_new_array();
-
-	for (size_t i = 0; a && i < n; i++) {
-		if (report_append(a, item(ctx, i))) {
-			json_object_put(a);
-			return NULL;
-		}
-	}
-	return a;
-}
-
 struct json_object *report_error_json(const struct su_error *err)
 {
 	struct json_object *o = json_object_new_object();
 
 	if (!o)
 		return NULL;
-	if (report_add(o, "error", json_object_new_string(su_err_name(err->code))) ||
-	    report_add(o, "message", json_object_new_string(err->message))) {
+	if (json_put(o, "error", json_object_new_string(su_err_name(err->code))) ||
+	    json_put(o, "message", json_object_new_string(err->message))) {
 		json_object_put(o);
 		return NULL;
 	}

@@ -125,7 +125,7 @@ static unsigned char *make_bundle(const char *manifest, const char *format,
 	return read_file(path_in("b.tar"), len);
 }
 
-static char *manifest_json(const char *rootfs_hex, size_t rootfs_len,
+static char *test_manifest_json(const char *rootfs_hex, size_t rootfs_len,
 			   const char *kernel_hex, size_t kernel_len)
 {
 	static char buf[1024];
@@ -158,7 +158,7 @@ static int setup(void **state)
 			 SU_OK);
 	make_payload("rootfs.img", 200000, 1, rootfs_hex);
 	make_payload("kernel.bin", 4097, 2, kernel_hex);
-	fx.good = make_bundle(manifest_json(rootfs_hex, 200000,
+	fx.good = make_bundle(test_manifest_json(rootfs_hex, 200000,
 					    kernel_hex, 4097),
 			      "gnu", &fx.good_len);
 	return 0;
