@@ -31,6 +31,7 @@
  */
 struct waiting {
 	int fd;
+	const struct listener *l;
 	long long since;	/* 0: in a request */
 	bool shut;
 	struct waiting *prev, *next;
@@ -58,6 +59,34 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+/*
+ * A listener past max_connections: MHD's own limit is twice that, so a
+ * new connection is accepted, and the one that has waited longest
+ * without a request (the new one, when every other is in a request) is
+ * shut down. Idle and slow clients, from however many addresses, then
+ * cannot keep a new client out: each newcomer pushes the oldest of them
+ * out. Under srv.lock.
+ */
+static void evict(const struct listener *l, unsigned max)
+{
+	struct waiting *oldest = NULL;
+	unsigned n = 0;
+
+	for (struct waiting *w = srv.head; w; w = w->next) {
+		if (w->l != l || w->shut)
+			continue;
+		n++;
+		if (w->since && (!oldest || w->since <= oldest->since))
+			oldest = w;
+	}
+	if (n <= max || !oldest)
+		return;
+	oldest->shut = true;
+	shutdown(oldest->fd, SHUT_RDWR);
+	log_info("http: %s has %u connections, max_connections is %u: closed the one waiting longest without a request (%lld ms)",
+		 l->address, n, max, now_ms() - oldest->since);
+}
+
 /* MHD calls this on its event thread, and NOTIFY_CLOSED before it
  * closes the socket: under srv.lock, the watch thread never shuts down
  * a descriptor that has been closed and reused. */
@@ -66,9 +95,9 @@ static void notify_connection(void *cls, struct MHD_Connection *c,
 			      enum MHD_ConnectionNotificationCode code)
 {
 	const union MHD_ConnectionInfo *ci;
+	const struct listener *l = cls;
 	struct waiting *w = *socket_context;
 
-	(void)cls;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 		w = calloc(1, sizeof(*w));
@@ -77,12 +106,14 @@ static void notify_connection(void *cls, struct MHD_Connection *c,
 			return;	/* not watched: connection_timeout still holds */
 		}
 		w->fd = ci->connect_fd;
+		w->l = l;
 		w->since = now_ms();
 		pthread_mutex_lock(&srv.lock);
 		w->next = srv.head;
 		if (srv.head)
 			srv.head->prev = w;
 		srv.head = w;
+		evict(l, l->d->cfg->max_connections);
 		pthread_mutex_unlock(&srv.lock);
 		*socket_context = w;
 		return;
@@ -284,12 +315,12 @@ static enum su_err start_one(struct daemon *d, struct listener *l,
 #define OPT(opt, v, p) o[n++] = (struct MHD_OptionItem){ opt, (intptr_t)(v), p }
 	OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL);	/* first, says MHD */
 	OPT(MHD_OPTION_SOCK_ADDR, 0, ai->ai_addr);
-	OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL);
+	OPT(MHD_OPTION_CONNECTION_LIMIT, 2 * cfg->max_connections, NULL); /* evict() */
 	OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, NULL);
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY, NULL);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, api_completed, l);
-	OPT(MHD_OPTION_NOTIFY_CONNECTION, notify_connection, NULL);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, notify_connection, l);
 	if (cl->tls) {
 		flags |= MHD_USE_TLS;
 		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, srv.cert);

@@ -49,7 +49,7 @@ slow_upload() {
 }
 
 # ---- one upload at a time ----
-slow_upload v3.tar 6 slow
+slow_upload v3.tar 12 slow
 wait_state receiving
 expect_api 409 "a second upload while one runs" PUT /bundle -T v2.tar
 assert_error busy "a second upload while one runs"
@@ -92,6 +92,50 @@ kill -0 "$LORIS" 2>/dev/null ||
 	fail "the slow clients ended before the upload did: $(cat slowloris.out)"
 wait "$LORIS" || fail "slow clients: $(cat slowloris.out)"
 pass "4 slow clients sending headers byte by byte do not block an upload"
+
+# ---- idle connections from many addresses do not keep a client out ----
+# max_connections 8: 12 idle TCP connections from 127.0.0.2-5 (3 each,
+# the per-address limit), then curl from 127.0.0.1. Each connection past
+# 8 shuts the one that has waited longest without a request: the last 4
+# idle ones push out 4, curl a fifth, and its request is answered.
+daemon_stop
+CONF_MAX_CONN=8
+write_config
+daemon_start
+python3 - "$PORT" >idle.out 2>&1 <<'EOP' &
+import socket, sys, time
+port = int(sys.argv[1])
+socks = [socket.create_connection(("127.0.0.1", port),
+				  source_address=("127.0.0.%d" % (2 + i % 4), 0))
+	 for i in range(12)]
+print("open", len(socks), flush=True)
+time.sleep(3)	# within the 5 s header deadline
+closed = 0
+for s in socks:
+	s.setblocking(False)
+	try:
+		closed += s.recv(1) == b""
+	except BlockingIOError:
+		pass
+	except OSError:
+		closed += 1
+print("closed", closed)
+EOP
+IDLE=$!
+D_EXTRA_PIDS="$D_EXTRA_PIDS $IDLE"
+i=0
+until grep -q '^open 12' idle.out; do
+	i=$((i + 1))
+	[ "$i" -lt 50 ] || fail "the idle clients did not connect: $(cat idle.out)"
+	sleep 0.1
+done
+expect_api 200 "/status past max_connections idle connections" GET /status --max-time 2
+wait "$IDLE" || fail "idle clients: $(cat idle.out)"
+assert_eq "closed 5" "$(tail -n 1 idle.out)" "idle connections shut (4 past the limit, 1 for curl)"
+grep -q "closed the one waiting longest without a request" daemon.log ||
+	fail "no log line for the eviction"
+pass "12 idle connections from 4 addresses past max_connections 8: the oldest go, a new client is served"
+CONF_MAX_CONN=
 
 # ---- SIGTERM during an upload ----
 used() {

@@ -1,0 +1,36 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Benchmark: sysupgraded under load (issue 11). One 256 MiB bundle is
+# uploaded over HTTPS: alone (median of 3), then back to back for
+# SECONDS beside 100 /status pollers (1 request/s each, keep-alive) and
+# 20 /events readers, then once beside 200 idle and slowloris
+# connections from 8 loopback addresses (127.0.0.2-9). Reports the
+# upload times and their ratio, the pollers' and readers' errors, and
+# the daemon's memory after each phase (test/bench/load.py). Runs the
+# daemon with its default connection limits ([server] max_connections
+# and connection_timeout unset). Needs root (it mounts a tmpfs).
+# Not a pass/fail test.
+#   test/bench/load.sh BUILD_DIR [MiB] [SECONDS]
+set -eu
+build=$(cd "$1" && pwd)
+mib=${2:-256}
+secs=${3:-60}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+export SU_TEST_SRC="$top/test" SU_BUNDLE_TOOL=/bin/true
+export SU_DAEMON="$build/daemon/sysupgraded"
+. "$SU_TEST_SRC/integration/lib.sh"
+. "$SU_TEST_SRC/integration/daemon-lib.sh"
+
+daemon_init
+mount_staging $((mib * 3 + 64))M
+CONF_STAGING="max_size = $((mib + 16))M"
+write_config
+# the defaults, not the test helpers' values
+sed -i '/^max_connections = /d; /^connection_timeout = /d' daemon.conf
+daemon_start
+
+head -c $((mib * 1048576)) /dev/urandom >payload.img
+make_bundle staging/client.tar 2.0.0
+rm payload.img
+python3 "$top/test/bench/load.py" "$PORT" "$TOKEN" "$WORK/server.pem" \
+	"$WORK/staging/client.tar" "$DPID" "$secs" 8
