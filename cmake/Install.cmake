@@ -19,6 +19,7 @@ install(DIRECTORY www/ DESTINATION ${CMAKE_INSTALL_DATADIR}/sysupgraded/www
 
 install(FILES man/sysupgraded.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(FILES man/sysupgrade-bundle.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES man/sysupgraded.conf.5 DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
 
 # The unit names /usr/sbin/sysupgraded; under another prefix it names
 # the installed one. Made at install time, when `--prefix` is known.

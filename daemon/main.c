@@ -149,8 +149,10 @@ static const struct mode *pick_mode(const struct options *o)
 static void help(FILE *f)
 {
 	fprintf(f, "Usage: " PROG " [-c CONFIG] [--foreground] [-v]\n"
-		"       " PROG " [-c CONFIG] --install FILE [--force]\n"
-		"       " PROG " [-c CONFIG] --mark-good\n\n"
+		"       " PROG " [-c CONFIG] --install BUNDLE [--force] [-v]\n"
+		"       " PROG " [-c CONFIG] --mark-good\n"
+		"       " PROG " --stage2 STATE\n"
+		"       " PROG " --version | --help\n\n"
 		"The firmware-update daemon. Without --install or --mark-good it\n"
 		"serves the HTTP API.\n\n"
 		"  -c, --config FILE   device configuration (default " CONFIG_DEFAULT_PATH ")\n"
@@ -161,11 +163,13 @@ static void help(FILE *f)
 		"  -g, --mark-good     confirm this boot: delete upgrade_available,\n"
 		"                      set bootcount to 0 (one environment write)\n"
 		"      --foreground    do not detach (daemon mode)\n"
-		"      --stage2 STATE  in-place handover, run by PID 1\n"
-		"  -v, --verbose       report progress more often\n"
+		"      --stage2 STATE  the in-place handover, run by PID 1 only\n"
+		"  -v, --verbose       info log lines (-vv: debug); with --install,\n"
+		"                      every progress report\n"
 		"  -V, --version       show the version and the SHA-256 code in use\n"
 		"  -h, --help          show this help\n\n"
-		"Exit status: 0 success, 1 failure, 2 bad command line.\n");
+		"Exit status: 0 success, 1 failure, 2 bad command line.\n"
+		"See sysupgraded(8) and sysupgraded.conf(5).\n");
 }
 
 static int usage(const char *why)

@@ -20,8 +20,8 @@ struct verify_opts {
 
 static void verify_help(void)
 {
-	printf("Usage: %s verify --keys DIR [--compatible C] [--current-version V]\n"
-	       "         [--force] [--json] BUNDLE\n\n"
+	printf("Usage: %s verify --keys DIR [--compatible C]\n"
+	       "         [--current-version V] [--force] [--json] BUNDLE\n\n"
 	       "Verify BUNDLE with the bundle reader the daemon uses: order,\n"
 	       "signature against every PEM public key in DIR, manifest,\n"
 	       "policy, then each payload's size and SHA-256.\n"

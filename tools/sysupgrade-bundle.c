@@ -61,8 +61,12 @@ static void tool_help(FILE *f)
 		"Verbs:\n", TOOL_NAME);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(f, "  %-8s %s\n", verbs[i].name, verbs[i].summary);
-	fprintf(f, "\n'%s VERB --help' describes a verb's options.\n"
-		"Exit status: 0 success, 1 failure, 2 bad command line.\n",
+	fprintf(f, "\nOptions:\n"
+		"  -h, --help     show this help\n"
+		"      --version  show the version and the SHA-256 code in use\n\n"
+		"'%s VERB --help' describes a verb's options.\n"
+		"Exit status: 0 success, 1 failure, 2 bad command line.\n"
+		"See sysupgrade-bundle(1).\n",
 		TOOL_NAME);
 }
 
