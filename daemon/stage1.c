@@ -252,6 +252,23 @@ out:
 	return rc;
 }
 
+/* ROOT/sbin/upgraded, stage 2 by the name procd execs in its prefix
+ * (handover = procd). Made for every method: a link costs nothing, and
+ * ns.stage2-procd starts stage 2 procd's way after an exec handover. */
+static enum su_err link_upgraded(struct handover *h, struct su_error *err)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/sbin", h->root);
+	if (mkdirs(path, err))
+		return err->code;
+	snprintf(path, sizeof(path), "%s/sbin/upgraded", h->root);
+	unlink(path);
+	if (symlink(closure_exe(h->closure), path))
+		return su_error_set(err, SU_ERR_IO, "symlink %s: %m", path);
+	return SU_OK;
+}
+
 /* ---- triggers: make PID 1 exec stage 2 ---- */
 
 static enum su_err check_inittab(struct su_error *err)
@@ -394,7 +411,8 @@ static bool pid1_in_root(const struct handover *h)
 }
 
 /* procd's `system sysupgrade`: it stops its services, chroots into the
- * prefix (ROOT) and execs /sbin/upgraded there as PID 1: stage 2, with
+ * prefix (ROOT) and execs /sbin/upgraded there as PID 1 (link_upgraded:
+ * stage 2), with
  * the state file as its argv[1]. procd answers only a refusal; once it
  * has exec'd, ubus may end any way it likes (the socket closed, its
  * timeout), so its status counts only while PID 1 is still procd. */
@@ -405,13 +423,6 @@ static enum su_err trigger_procd(struct handover *h, struct su_error *err)
 
 	if (check_pid1("procd", "procd", err))
 		return err->code;
-	snprintf(path, sizeof(path), "%s/sbin", h->root);
-	if (mkdirs(path, err))
-		return err->code;
-	snprintf(path, sizeof(path), "%s/sbin/upgraded", h->root);
-	unlink(path);
-	if (symlink(closure_exe(h->closure), path))
-		return su_error_set(err, SU_ERR_IO, "symlink %s: %m", path);
 	snprintf(path, sizeof(path), "%s/" HANDOVER_STATE_NAME, h->root);
 	msg = handover_procd_argv(h->root, path, argv);
 	if (!msg)
@@ -504,6 +515,7 @@ enum su_err handover_run(struct handover *h, struct su_error *err)
 	 * not cross mounts, even of one filesystem */
 	rc = closure_copy(h->closure, h->root, err);
 	rc = rc ? rc : move_bundle(h, err);
+	rc = rc ? rc : link_upgraded(h, err);
 	rc = rc ? rc : bind_root(h, err);
 	rc = rc ? rc : stop_services(h, err);
 	if (!rc)
