@@ -28,6 +28,11 @@ test_pkgs="libcmocka-dev libarchive-tools python3 zstd xz-utils gzip
 # The web tests (test/web/) drive Debian's chromium with playwright-core
 # from npm, pinned, installed into .deps/web so the tree stays clean.
 playwright_version=1.65.1
+# OpenRC for the namespace rig's OpenRC root (ns.inplace-openrc): Debian's
+# packages unpacked into .deps/openrc/root, never installed on the host,
+# where openrc would take over /etc/init.d/rc and rcS and register the
+# host's services in /etc/runlevels.
+openrc_pkgs="openrc librc1 libeinfo1"
 
 say() { printf 'deps: %s\n' "$*"; }
 
@@ -149,6 +154,28 @@ install_playwright() {
 	}
 }
 
+# fetch_openrc: the .debs of $openrc_pkgs (apt-get download: apt's
+# cache and its signatures) unpacked with dpkg -x into .deps/openrc/root.
+fetch_openrc() {
+	dir="$top/.deps/openrc"
+	[ -x "$dir/root/sbin/openrc" ] && [ -x "$dir/root/sbin/supervise-daemon" ] &&
+		return 0
+	say "fetching $openrc_pkgs into $dir (unpacked, not installed)"
+	rm -rf "$dir" && mkdir -p "$dir/debs" "$dir/root"
+	[ "$(id -u)" != 0 ] || apt_update
+	(cd "$dir/debs" && apt-get download -qq $openrc_pkgs >/dev/null 2>&1) || {
+		say "apt-get download $openrc_pkgs failed" >&2
+		exit 1
+	}
+	for deb in "$dir"/debs/*.deb; do
+		dpkg -x "$deb" "$dir/root"
+	done
+	[ -x "$dir/root/sbin/openrc" ] || {
+		say "no sbin/openrc in the unpacked $openrc_pkgs" >&2
+		exit 1
+	}
+}
+
 case $what in
 build|demo|test) ;;
 *) say "usage: $0 [build|demo|test]" >&2; exit 2 ;;
@@ -158,5 +185,6 @@ install_missing $build_pkgs
 if [ "$what" = test ]; then
 	install_missing $test_pkgs
 	install_playwright
+	fetch_openrc
 fi
 build_libmtd

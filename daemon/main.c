@@ -5,7 +5,7 @@
  * the mode's exit status: the daemon (HTTP API), --install, --mark-good,
  * and --stage2 (PID 1 after the in-place handover, which must reach
  * /sbin/init even without a config; also run as /shutdown by
- * systemd-shutdown).
+ * systemd-shutdown, and as /sbin/upgraded by procd).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -125,7 +125,7 @@ static int run_daemon(const struct options *o, const struct config *cfg)
 static int run_stage2(const struct options *o, const struct config *cfg)
 {
 	(void)cfg;
-	return stage2_main(o->stage2, false, o->verbose);
+	return stage2_main(o->stage2, STAGE2_EXEC, o->verbose);
 }
 
 static const struct mode *pick_mode(const struct options *o)
@@ -251,7 +251,10 @@ int main(int argc, char **argv)
 
 	/* systemd-shutdown's route: /run/initramfs/shutdown VERB, as PID 1 */
 	if (!strcmp(name ? name + 1 : argv[0], "shutdown"))
-		return stage2_main("/" HANDOVER_STATE_NAME, true, 0);
+		return stage2_main("/" HANDOVER_STATE_NAME, STAGE2_SYSTEMD, 0);
+	/* procd's route: ROOT/sbin/upgraded STATE, as PID 1, in a chroot */
+	if (!strcmp(name ? name + 1 : argv[0], "upgraded"))
+		return stage2_main(argc > 1 ? argv[1] : "", STAGE2_PROCD, 0);
 	status = parse(argc, argv, &o);
 	if (status >= 0)
 		return status;

@@ -273,6 +273,23 @@ out:
 	return rc;
 }
 
+/* ROOT/sbin/upgraded, stage 2 by the name procd execs in its prefix
+ * (handover = procd). Made for every method: a link costs nothing, and
+ * ns.stage2-procd starts stage 2 procd's way after an exec handover. */
+static enum su_err link_upgraded(struct handover *h, struct su_error *err)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/sbin", h->root);
+	if (mkdirs(path, err))
+		return err->code;
+	snprintf(path, sizeof(path), "%s/sbin/upgraded", h->root);
+	unlink(path);
+	if (symlink(closure_exe(h->closure), path))
+		return su_error_set(err, SU_ERR_IO, "symlink %s: %m", path);
+	return SU_OK;
+}
+
 /* ---- triggers: make PID 1 exec stage 2 ---- */
 
 static enum su_err check_inittab(struct su_error *err)
@@ -401,6 +418,46 @@ static enum su_err trigger_systemd(struct handover *h, struct su_error *err)
 			 h->cfg->stop_timeout, err);
 }
 
+/* Is PID 1 now a program in ROOT (stage 2, exec'd by procd)? */
+static bool pid1_in_root(const struct handover *h)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/1/exe", exe, sizeof(exe) - 1);
+	size_t len = strlen(h->root);
+
+	if (n < 0)
+		return false;
+	exe[n] = 0;
+	return !strncmp(exe, h->root, len) && exe[len] == '/';
+}
+
+/* procd's `system sysupgrade`: it stops its services, chroots into the
+ * prefix (ROOT) and execs /sbin/upgraded there as PID 1 (link_upgraded:
+ * stage 2), with
+ * the state file as its argv[1]. procd answers only a refusal; once it
+ * has exec'd, ubus may end any way it likes (the socket closed, its
+ * timeout), so its status counts only while PID 1 is still procd. */
+static enum su_err trigger_procd(struct handover *h, struct su_error *err)
+{
+	char path[PATH_MAX + 32], *msg, *argv[HANDOVER_PROCD_ARGC + 1];
+	enum su_err rc;
+
+	if (check_pid1("procd", "procd", err))
+		return err->code;
+	snprintf(path, sizeof(path), "%s/" HANDOVER_STATE_NAME, h->root);
+	msg = handover_procd_argv(h->root, path, argv);
+	if (!msg)
+		return su_error_set(err, SU_ERR_NOMEM, "procd handover: %m");
+	rc = child_run_argv("procd handover (ubus call system sysupgrade)", argv,
+			    h->cfg->stop_timeout, err);
+	free(msg);
+	if (rc && pid1_in_root(h)) {
+		log_notice("procd exec'd stage 2; ubus ended: %s", err->message);
+		return SU_OK;
+	}
+	return rc;
+}
+
 static enum su_err trigger(struct handover *h, struct su_error *err)
 {
 	const char *m = h->cfg->handover;
@@ -415,6 +472,8 @@ static enum su_err trigger(struct handover *h, struct su_error *err)
 		return trigger_s6(h, err);
 	if (!strcmp(m, "systemd"))
 		return trigger_systemd(h, err);
+	if (!strcmp(m, "procd"))
+		return trigger_procd(h, err);
 	return child_run("handover_command", h->cfg->handover_command,
 			 h->cfg->stop_timeout, err);
 }
@@ -477,6 +536,7 @@ enum su_err handover_run(struct handover *h, struct su_error *err)
 	 * not cross mounts, even of one filesystem */
 	rc = closure_copy(h->closure, h->root, err);
 	rc = rc ? rc : move_bundle(h, err);
+	rc = rc ? rc : link_upgraded(h, err);
 	rc = rc ? rc : bind_root(h, err);
 	rc = rc ? rc : stop_services(h, err);
 	if (!rc)

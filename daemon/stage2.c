@@ -345,6 +345,12 @@ static void watchdog_take(const char *config_path)
 	struct config *cfg;
 	struct su_error err;
 
+	if (s2.watchdog >= 0) {	/* procd's, handed over open */
+		log_notice("stage 2: feeding procd's watchdog (fd %d) at uptime %.2f s",
+			   s2.watchdog, uptime());
+		watchdog_feed();
+		return;
+	}
 	if (config_load(config_path, &cfg, &err))
 		return;
 	/* a busy device may take a moment to be let go */
@@ -555,8 +561,26 @@ static void __attribute__((noreturn)) run(void)
 	serve(sfd);
 }
 
-int stage2_main(const char *state_path, bool systemd, int verbose)
+/* procd chroot'd into ROOT without a chdir: "." is still the old
+ * root's /, and a chroot there undoes procd's (its upgraded does the
+ * same). The watchdog procd kept open comes as WDTFD. */
+static void leave_procd_chroot(void)
 {
+	const char *fd = getenv("WDTFD");
+
+	if (chroot(".") || chdir("/"))
+		log_err("stage 2: leave procd's chroot: %m");
+	if (fd) {
+		s2.watchdog = atoi(fd);
+		if (fcntl(s2.watchdog, F_SETFD, FD_CLOEXEC))
+			s2.watchdog = -1;
+		unsetenv("WDTFD");
+	}
+}
+
+int stage2_main(const char *state_path, enum stage2_start how, int verbose)
+{
+	bool systemd = how == STAGE2_SYSTEMD;
 	struct su_error err;
 
 	log_open(verbose, true);
@@ -565,6 +589,8 @@ int stage2_main(const char *state_path, bool systemd, int verbose)
 			(int)getpid());
 		return 1;
 	}
+	if (how == STAGE2_PROCD)
+		leave_procd_chroot();
 	if (handover_state_read(state_path, &s2.hs, &err))
 		exec_init(err.message);
 	/* Everything lives in RAM from here: one malloc arena for all the

@@ -20,11 +20,19 @@
  * last_install recorded, sync, a short linger, reboot(RB_AUTOBOOT).
  * After a failed one it stays up, reports failed and takes a retry.
  *
- * @systemd: exec'd as /shutdown VERB by systemd-shutdown after it
- * switched root into /run/initramfs (the ramfs is already /, the old
- * root is /oldroot).
+ * @how it was started:
+ * STAGE2_EXEC   exec'd by PID 1 from the old root (busybox, s6, exec);
+ * STAGE2_SYSTEMD exec'd as /shutdown VERB by systemd-shutdown after it
+ *               switched root into /run/initramfs (the ramfs is already
+ *               /, the old root is /oldroot);
+ * STAGE2_PROCD  exec'd by procd as ROOT/sbin/upgraded STATE, chroot'd
+ *               into ROOT with its working directory still the old
+ *               root's / (procd's sysupgrade_exec_upgraded()): it
+ *               leaves the chroot as procd's own upgraded does, then
+ *               goes on as STAGE2_EXEC; WDTFD is procd's open watchdog.
  */
-int stage2_main(const char *state_path, bool systemd, int verbose);
+enum stage2_start { STAGE2_EXEC, STAGE2_SYSTEMD, STAGE2_PROCD };
+int stage2_main(const char *state_path, enum stage2_start how, int verbose);
 
 /*
  * The install worker's end of an install in stage 2, with install_run()'s

@@ -124,24 +124,21 @@ static int wait_child(pid_t pid, long long deadline_ms, int *status, bool *late)
 	}
 }
 
-enum su_err child_run(const char *what, const char *cmd, unsigned timeout,
-		      struct su_error *err)
+/* @cmd names the program in messages. */
+static enum su_err run_argv(const char *what, const char *cmd,
+			    char *const argv[], unsigned timeout,
+			    struct su_error *err)
 {
-	char **argv = split_argv(cmd);
 	bool late;
 	int status;
 	pid_t pid;
 
-	if (!argv)
-		return su_error_set(err, SU_ERR_CONFIG,
-				    "%s '%s' is empty or out of memory", what, cmd);
 	pid = fork();
 	if (pid == 0) {
 		child_reset_signals();
 		execvp(argv[0], argv);
 		_exit(127);
 	}
-	free_argv(argv);
 	if (pid < 0)
 		return su_error_set(err, SU_ERR_INTERNAL, "%s: fork for '%s': %m",
 				    what, cmd);
@@ -165,4 +162,24 @@ enum su_err child_run(const char *what, const char *cmd, unsigned timeout,
 	return su_error_set(err, SU_ERR_INTERNAL,
 			    "%s '%s' was killed by signal %d", what, cmd,
 			    WTERMSIG(status));
+}
+
+enum su_err child_run_argv(const char *what, char *const argv[],
+			   unsigned timeout, struct su_error *err)
+{
+	return run_argv(what, argv[0], argv, timeout, err);
+}
+
+enum su_err child_run(const char *what, const char *cmd, unsigned timeout,
+		      struct su_error *err)
+{
+	char **argv = split_argv(cmd);
+	enum su_err rc;
+
+	if (!argv)
+		return su_error_set(err, SU_ERR_CONFIG,
+				    "%s '%s' is empty or out of memory", what, cmd);
+	rc = run_argv(what, cmd, argv, timeout, err);
+	free_argv(argv);
+	return rc;
 }

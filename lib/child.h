@@ -37,5 +37,9 @@ int child_spawnattr_init(posix_spawnattr_t *attr);
  */
 enum su_err child_run(const char *what, const char *cmd, unsigned timeout,
 		      struct su_error *err);
+/* child_run() with the argv given (NULL-terminated), for arguments that
+ * hold blanks; messages name argv[0]. */
+enum su_err child_run_argv(const char *what, char *const argv[],
+			   unsigned timeout, struct su_error *err);
 
 #endif

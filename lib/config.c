@@ -499,7 +499,7 @@ static enum su_err validate(struct parse *p)
 {
 	struct config *c = p->c;
 	static const char *const handovers[] = {
-		"none", "busybox", "s6", "systemd", "exec",
+		"none", "busybox", "s6", "systemd", "procd", "exec",
 	};
 	bool known = false;
 
@@ -508,7 +508,7 @@ static enum su_err validate(struct parse *p)
 	for (size_t i = 0; i < sizeof(handovers) / sizeof(handovers[0]); i++)
 		known |= !strcmp(c->handover, handovers[i]);
 	if (!known)
-		return bad(p, "[install] handover = %s: expected none, busybox, s6, systemd or exec",
+		return bad(p, "[install] handover = %s: expected none, busybox, s6, systemd, procd or exec",
 			   c->handover);
 	if (!strcmp(c->handover, "exec") && !c->handover_command)
 		return bad(p, "[install] handover = exec needs handover_command");

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json.h>
+
 #include "handover.h"
 
 #define STATE_MAX	(64 * 1024)	/* a few paths; more is not ours */
@@ -448,4 +450,27 @@ char *handover_path_list(const char *list, const char *prefix, bool canonical)
 	}
 	free(copy);
 	return fclose(m) ? NULL : out;
+}
+
+char *handover_procd_argv(const char *root, const char *state,
+			  char *argv[HANDOVER_PROCD_ARGC + 1])
+{
+	json_object *o = json_object_new_object();
+	char *msg = NULL;
+
+	/* json-c escapes what the paths hold; force: the state file is no
+	 * OpenWrt image, which validate_firmware_image calls invalid */
+	if (o && !json_object_object_add(o, "prefix", json_object_new_string(root)) &&
+	    !json_object_object_add(o, "path", json_object_new_string(state)) &&
+	    !json_object_object_add(o, "force", json_object_new_boolean(1)))
+		msg = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	argv[0] = "ubus";
+	argv[1] = "call";
+	argv[2] = "system";
+	argv[3] = "sysupgrade";
+	argv[4] = msg;
+	argv[5] = NULL;
+	return msg;
 }

@@ -65,6 +65,18 @@ void handover_state_free(struct handover_state *s);
  */
 char *handover_path_list(const char *list, const char *prefix, bool canonical);
 
+/*
+ * The argv of handover = procd, `ubus call system sysupgrade MSG`, in
+ * @argv (NULL-terminated); MSG is {"prefix":ROOT,"path":STATE,
+ * "force":true}, built by json-c. procd chroots into ROOT and execs
+ * /sbin/upgraded there (stage 2) as PID 1 with STATE as its argv[1]
+ * (contrib/init/procd). Returns MSG for the caller to free, NULL (and
+ * argv[4] NULL) when out of memory.
+ */
+#define HANDOVER_PROCD_ARGC 5
+char *handover_procd_argv(const char *root, const char *state,
+			  char *argv[HANDOVER_PROCD_ARGC + 1]);
+
 /* MemAvailable from cfg->meminfo ("MemAvailable:  N kB"), in bytes.
  * Errors: SU_ERR_IO when the file cannot be read, has no such line, or
  * the line is not N kB. */

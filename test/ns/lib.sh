@@ -110,7 +110,10 @@ rig_cleanup() {
 # `rootfs` on /dev/rigroot, TLS on 127.0.0.1:$PORT, $TOKEN), keys, TLS
 # material, www, a U-Boot environment config for /dev/rigenv, files to
 # keep, the dummy service and INIT as /sbin/init: busybox (default;
-# handover = busybox) or s6 (s6-svscan on /run/service; handover = s6).
+# handover = busybox), s6 (s6-svscan on /run/service; handover = s6)
+# or openrc (busybox init running Debian's OpenRC, which starts the
+# services and sysupgraded; handover = busybox, the services stopped
+# and started through OpenRC runlevels: contrib/init/openrc).
 # Extra config lines: RIG_CONF_DEVICE, RIG_CONF_SERVER, RIG_CONF_INSTALL
 # are added to their sections, RIG_CONF_TARGETS replaces the target;
 # RIG_STOP_COMMAND and RIG_START_COMMAND replace the services' commands.
@@ -120,8 +123,8 @@ rig_rootfs() {
 	local exe=$build/daemon/sysupgraded
 	[ -x "$exe" ] || fail "rig: $exe is not an executable"
 	case $init in
-	busybox|s6) ;;
-	*) fail "rig: init '$init' is neither busybox nor s6" ;;
+	busybox|s6|openrc) ;;
+	*) fail "rig: init '$init' is not busybox, s6 or openrc" ;;
 	esac
 	mkdir -p "$dir"
 	[ -z "$(ls -A "$dir")" ] || fail "rig: $dir is not empty"
@@ -141,6 +144,7 @@ rig_rootfs() {
 	case $init in
 	busybox) rig_init_busybox "$dir" ;;
 	s6) rig_init_s6 "$dir" ;;
+	openrc) rig_init_openrc "$dir" ;;
 	esac
 }
 
@@ -174,7 +178,14 @@ rig_etc_sysupgraded() {
 
 # /etc/sysupgraded.conf
 rig_config() {
-	local dir=$1 init=$2
+	local dir=$1 init=$2 handover=$2 stop="/usr/bin/rig-services stop"
+	local start="/usr/bin/rig-services start"
+	if [ "$init" = openrc ]; then
+		# contrib/init/openrc/README.md
+		handover=busybox
+		stop="/sbin/openrc sysupgrade"
+		start="/sbin/openrc default"
+	fi
 	{
 		cat <<EOC
 ; the namespace rig's device (test/ns/lib.sh)
@@ -198,9 +209,9 @@ ${RIG_CONF_SERVER:-}
 dir = $RIG_STAGING
 
 [install]
-handover = $init
-stop_command = ${RIG_STOP_COMMAND:-/usr/bin/rig-services stop}
-start_command = ${RIG_START_COMMAND:-/usr/bin/rig-services start}
+handover = $handover
+stop_command = ${RIG_STOP_COMMAND:-$stop}
+start_command = ${RIG_START_COMMAND:-$start}
 stop_timeout = 20
 reboot_command = /bin/reboot
 keep = /etc/rig/kept.conf /etc/rig/kept.d/*.conf
@@ -361,6 +372,110 @@ read -r up _ </proc/uptime
 echo "rig-finish: pid $$ in $PWD at $(date +%s) (uptime $up)" | tee -a /host/finish.log
 exec reboot -f
 EOS
+}
+
+# openrc: Debian's OpenRC (contrib/deps.sh unpacks it into
+# .deps/openrc/root; RIG_OPENRC overrides) under busybox init, as
+# Alpine boots: contrib/init/openrc's inittab lines, init script and
+# conf.d file. The runlevel `default` holds rig-net (provides net), the
+# dummy services (RIG_SERVICES) and sysupgraded; `sysupgrade`, the one
+# the stop command switches to, rig-net and sysupgraded only. The
+# dummy services' stop_post and start_post (run by openrc-run only)
+# log to /host/openrc.log.
+rig_init_openrc() {
+	local dir=$1 src=${RIG_OPENRC:-$RIG_REPO/.deps/openrc/root} b f
+	local contrib=$RIG_REPO/contrib/init/openrc
+	[ -x "$src/sbin/openrc" ] ||
+		fail "rig: no OpenRC in $src (contrib/deps.sh test unpacks Debian's openrc there)"
+	rig_openrc_files "$dir" "$src"
+	# what Debian's OpenRC reads beyond its package: insserv's config
+	# (for LSB headers; there are none), the group of its checkpath calls
+	echo "# the rig: no LSB init scripts" >"$dir/etc/insserv.conf"
+	mkdir -p "$dir/etc/insserv.conf.d"
+	echo "uucp:x:10:" >>"$dir/etc/group"
+	ln -s /bin/busybox "$dir/sbin/init"
+	{
+		echo "# the rig: OpenRC under busybox init (test/ns/lib.sh)"
+		grep -v '^#' "$contrib/inittab"
+	} >"$dir/etc/inittab"
+	grep -q '^::restart:'"$RIG_STAGE2"'$' "$dir/etc/inittab" ||
+		fail "rig: $contrib/inittab has no ::restart:$RIG_STAGE2"
+	mkdir -p "$dir/etc/conf.d" "$dir/etc/runlevels/sysinit" \
+		"$dir/etc/runlevels/boot" "$dir/etc/runlevels/default" \
+		"$dir/etc/runlevels/shutdown" "$dir/etc/runlevels/sysupgrade"
+	install -m 0755 "$contrib/sysupgraded" "$dir/etc/init.d/sysupgraded"
+	cp "$contrib/sysupgraded.confd" "$dir/etc/conf.d/sysupgraded"
+	cat >>"$dir/etc/conf.d/sysupgraded" <<'EOS'
+
+# the rig: verbose, the log on the console (init's stdout)
+SYSUPGRADED_OPTS="-v"
+output_log=/host/sysupgraded.log
+error_log=/host/sysupgraded.log
+EOS
+	rig_script "$dir" /etc/init.d/rig-net <<'EOS'
+#!/sbin/openrc-run
+# the rig's network: the host's, shared; this only provides "net"
+depend() {
+	provide net
+}
+start() {
+	ebegin "rig-net: the namespace shares the host's network"
+	eend 0
+}
+EOS
+	for b in $RIG_SERVICES; do
+		rig_script "$dir" "/etc/init.d/$b" <<EOS
+#!/sbin/openrc-run
+# the rig's dummy service $b, supervised by supervise-daemon
+supervisor=supervise-daemon
+command=/usr/bin/dummy-service
+command_args=$b
+pidfile=/run/openrc-$b.pid
+depend() {
+	need net
+}
+start_post() {
+	read -r up _ </proc/uptime
+	echo "openrc: $b started by openrc-run (uptime \$up)" >>/host/openrc.log
+}
+stop_post() {
+	read -r up _ </proc/uptime
+	echo "openrc: $b stopped by openrc-run (uptime \$up)" >>/host/openrc.log
+}
+EOS
+		ln -s "/etc/init.d/$b" "$dir/etc/runlevels/default/$b"
+	done
+	for b in rig-net sysupgraded; do
+		ln -s "/etc/init.d/$b" "$dir/etc/runlevels/default/$b"
+		ln -s "/etc/init.d/$b" "$dir/etc/runlevels/sysupgrade/$b"
+	done
+}
+
+# rig_openrc_files DIR SRC: the unpacked OpenRC tree SRC into DIR, and
+# the host's libraries its programs load (librc and libeinfo are in SRC).
+rig_openrc_files() {
+	local dir=$1 src=$2 d f interp libs lib
+	for d in bin sbin lib etc; do
+		[ -d "$src/$d" ] || continue
+		mkdir -p "$dir/$d"
+		cp -a "$src/$d/." "$dir/$d/"
+	done
+	interp=$(root_interp "$src/sbin/openrc")
+	for f in "$src"/sbin/* "$src"/bin/* "$src"/lib/rc/bin/* "$src"/lib/rc/sbin/*; do
+		[ -f "$f" ] && [ ! -L "$f" ] && [ -n "$(root_interp "$f" 2>/dev/null)" ] ||
+			continue
+		libs=$("$interp" --library-path "$(echo "$src"/lib/*-linux-gnu)" --list "$f") ||
+			fail "rig: $interp --list $f: $libs"
+		case $libs in
+		*"not found"*) fail "rig: $f: missing libraries: $libs" ;;
+		esac
+		for lib in $(printf '%s\n' "$libs" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
+			case $lib in
+			"$src"/*) ;;
+			*) root_copy_path "$dir" "$lib" ;;
+			esac
+		done
+	done
 }
 
 # ---- images and loop devices ----

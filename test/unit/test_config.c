@@ -350,7 +350,7 @@ static void test_whole_file_checks(void **state)
 	(void)state;
 	refused("[server]\nlisten = :1\n", 0, "[device] compatible is not set");
 	refused("[device]\ncompatible = x\n[install]\nhandover = sysvinit\n", 0,
-		"[install] handover = sysvinit: expected none, busybox, s6, systemd or exec");
+		"[install] handover = sysvinit: expected none, busybox, s6, systemd, procd or exec");
 	refused("[device]\ncompatible = x\n[install]\nhandover = exec\n", 0,
 		"[install] handover = exec needs handover_command");
 	refused("[device]\ncompatible = x\n[target:t]\ndevice = /dev/x\n", 0,

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json.h>
+
 #include "handover.h"
 
 static char dir[64];
@@ -411,6 +413,49 @@ static void test_path_list(void **state)
 	free(s);
 }
 
+/* handover = procd's ubus argv: the message is JSON that says what the
+ * paths say, whatever they hold, and is exactly procd's three fields. */
+static void test_procd_argv(void **state_)
+{
+	static const char *const roots[] = {
+		"/run/sysupgraded/root", "/run/a \"quoted\" dir\\x", "/run/tab\there\nnl",
+	};
+	char *argv[HANDOVER_PROCD_ARGC + 1], state[128], *msg;
+
+	(void)state_;
+	msg = handover_procd_argv("/run/sysupgraded/root",
+				  "/run/sysupgraded/root/handover.state", argv);
+	assert_non_null(msg);
+	assert_string_equal(msg, "{\"prefix\":\"/run/sysupgraded/root\","
+			    "\"path\":\"/run/sysupgraded/root/handover.state\",\"force\":true}");
+	free(msg);
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		json_object *o, *v;
+
+		snprintf(state, sizeof(state), "%s/handover.state", roots[i]);
+		msg = handover_procd_argv(roots[i], state, argv);
+		assert_non_null(msg);
+		assert_string_equal(argv[0], "ubus");
+		assert_string_equal(argv[1], "call");
+		assert_string_equal(argv[2], "system");
+		assert_string_equal(argv[3], "sysupgrade");
+		assert_ptr_equal(argv[4], msg);
+		assert_null(argv[5]);
+		o = json_tokener_parse(msg);
+		assert_non_null(o);
+		assert_int_equal(json_object_object_length(o), 3);
+		assert_true(json_object_object_get_ex(o, "prefix", &v));
+		assert_string_equal(json_object_get_string(v), roots[i]);
+		assert_true(json_object_object_get_ex(o, "path", &v));
+		assert_string_equal(json_object_get_string(v), state);
+		assert_true(json_object_object_get_ex(o, "force", &v));
+		assert_true(json_object_is_type(v, json_type_boolean) &&
+			    json_object_get_boolean(v));
+		json_object_put(o);
+		free(msg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -432,6 +477,7 @@ int main(void)
 		T(test_mem_available),
 		T(test_mem_refused),
 		T(test_path_list),
+		T(test_procd_argv),
 #undef T
 	};
 
