@@ -88,8 +88,6 @@ EOS
 	apt-get update -qq
 }
 
-# libmtd.a and libubi.a are plain C with no configure-time settings, so
-# compiling the handful of files directly is simpler than autotools.
 build_libmtd() {
 	if [ -f "$prefix/lib/libmtd.a" ] && [ -f "$prefix/lib/libubi.a" ]; then
 		return 0
@@ -105,16 +103,8 @@ build_libmtd() {
 	(cd "$src" && apt-get source -qq mtd-utils >/dev/null 2>&1)
 	dir=$(find "$src" -maxdepth 1 -type d -name 'mtd-utils-*' | head -n 1)
 	[ -n "$dir" ] || { say "apt-get source mtd-utils gave no tree" >&2; exit 1; }
-	obj="$src/obj"
-	mkdir -p "$obj" "$prefix/lib" "$prefix/include/mtd"
-	for f in libmtd libmtd_legacy libfec common libcrc32 libubi; do
-		${CC:-cc} -O2 -fPIC -I"$dir/include" -c "$dir/lib/$f.c" -o "$obj/$f.o"
-	done
-	ar rcs "$prefix/lib/libmtd.a" "$obj/libmtd.o" "$obj/libmtd_legacy.o" \
-		"$obj/libfec.o" "$obj/common.o" "$obj/libcrc32.o"
-	ar rcs "$prefix/lib/libubi.a" "$obj/libubi.o"
-	cp "$dir/include/libmtd.h" "$dir/include/libubi.h" "$prefix/include/"
-	cp "$dir/include/mtd/"*.h "$prefix/include/mtd/"
+	# the compile itself is shared with the packaging recipes
+	sh "$top/contrib/packaging/mtd-libs.sh" "$dir" "$prefix"
 	say "built libmtd/libubi $(basename "$dir") into $prefix"
 }
 
