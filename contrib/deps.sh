@@ -24,7 +24,7 @@ demo_pkgs="u-boot-tools libubootenv-tool e2fsprogs mount util-linux
 test_pkgs="libcmocka-dev libarchive-tools python3 zstd xz-utils gzip
 	u-boot-tools libubootenv-tool clang libclang-rt-14-dev
 	qemu-system-x86 busybox-static mtd-utils cpio kmod e2fsprogs attr mount
-	gnutls-bin s6 chromium man-db groff-base"
+	gnutls-bin s6 chromium man-db groff-base lintian"
 # The web tests (test/web/) drive Debian's chromium with playwright-core
 # from npm, pinned, installed into .deps/web so the tree stays clean.
 playwright_version=1.65.1
@@ -93,8 +93,6 @@ EOS
 	apt-get update -qq
 }
 
-# libmtd.a and libubi.a are plain C with no configure-time settings, so
-# compiling the handful of files directly is simpler than autotools.
 build_libmtd() {
 	if [ -f "$prefix/lib/libmtd.a" ] && [ -f "$prefix/lib/libubi.a" ]; then
 		return 0
@@ -110,16 +108,8 @@ build_libmtd() {
 	(cd "$src" && apt-get source -qq mtd-utils >/dev/null 2>&1)
 	dir=$(find "$src" -maxdepth 1 -type d -name 'mtd-utils-*' | head -n 1)
 	[ -n "$dir" ] || { say "apt-get source mtd-utils gave no tree" >&2; exit 1; }
-	obj="$src/obj"
-	mkdir -p "$obj" "$prefix/lib" "$prefix/include/mtd"
-	for f in libmtd libmtd_legacy libfec common libcrc32 libubi; do
-		${CC:-cc} -O2 -fPIC -I"$dir/include" -c "$dir/lib/$f.c" -o "$obj/$f.o"
-	done
-	ar rcs "$prefix/lib/libmtd.a" "$obj/libmtd.o" "$obj/libmtd_legacy.o" \
-		"$obj/libfec.o" "$obj/common.o" "$obj/libcrc32.o"
-	ar rcs "$prefix/lib/libubi.a" "$obj/libubi.o"
-	cp "$dir/include/libmtd.h" "$dir/include/libubi.h" "$prefix/include/"
-	cp "$dir/include/mtd/"*.h "$prefix/include/mtd/"
+	# the compile itself is shared with the packaging recipes
+	sh "$top/contrib/packaging/mtd-libs.sh" "$dir" "$prefix"
 	say "built libmtd/libubi $(basename "$dir") into $prefix"
 }
 
