@@ -13,6 +13,7 @@
 #include "api.h"
 #include "log.h"
 #include "server.h"
+#include "tls_version.h"
 
 #define TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define PEM_MAX		(1 << 20)
@@ -99,6 +100,9 @@ static void notify_connection(void *cls, struct MHD_Connection *c,
 	struct waiting *w = *socket_context;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		if (l->tls &&
+		    (ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION)))
+			tls_version_watch(ci->tls_session);
 		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 		w = calloc(1, sizeof(*w));
 		if (!w || !ci) {

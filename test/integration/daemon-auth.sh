@@ -33,23 +33,25 @@ tls_client() {	# VERSION: a handshake offering only that version
 }
 tls_client TLS1.2 || fail "a TLS 1.2 handshake failed: $(tail -n 5 tls.out)"
 grep -q 'Handshake was completed' tls.out || fail "TLS 1.2: $(cat tls.out)"
-# the same command with TLS 1.1: connected, then refused in the
-# handshake (MHD closes without an alert; its log names the handshake)
-set +e
-tls_client TLS1.1
-rc=$?
-set -e
-[ "$rc" != 0 ] && [ "$rc" != 124 ] ||
-	fail "TLS 1.1: exit $rc (succeeded or hung): $(cat tls.out)"
-grep -q "^Connecting to '127.0.0.1:$PORT'" tls.out &&
-	! grep -qiE 'could not connect|connection refused' tls.out ||
-	fail "TLS 1.1: not refused in the handshake: $(cat tls.out)"
-grep -q '^\*\*\* Fatal error' tls.out && ! grep -q 'Handshake was completed' tls.out ||
-	fail "TLS 1.1: no handshake failure: $(cat tls.out)"
+# the same command with TLS 1.1 and 1.0: connected, then refused in the
+# handshake with a protocol_version alert (70), which the log names
+for v in TLS1.1 TLS1.0; do
+	set +e
+	tls_client $v
+	rc=$?
+	set -e
+	[ "$rc" != 0 ] && [ "$rc" != 124 ] ||
+		fail "$v: exit $rc (succeeded or hung): $(cat tls.out)"
+	grep -q "^Connecting to '127.0.0.1:$PORT'" tls.out &&
+		! grep -qiE 'could not connect|connection refused' tls.out ||
+		fail "$v: not refused in the handshake: $(cat tls.out)"
+	grep -q '^\*\*\* Received alert \[70\]' tls.out && ! grep -q 'Handshake was completed' tls.out ||
+		fail "$v: no protocol_version alert: $(cat tls.out)"
+done
 sleep 0.2
-grep -q 'http: Error: .*handshake' daemon.log ||
-	fail "TLS 1.1: the daemon logged no handshake refusal: $(tail -n 5 daemon.log)"
-pass "TLS 1.2 accepted, TLS 1.1 refused in the handshake"
+[ "$(grep -c 'tls: refused a ClientHello offering at most version 0x030[12] .*sent protocol_version' daemon.log)" = 2 ] ||
+	fail "the daemon logged no refusal for each: $(tail -n 5 daemon.log)"
+pass "TLS 1.2 accepted, TLS 1.1 and 1.0 refused with a protocol_version alert"
 
 expect_api 200 "the right token" GET /status
 pass "the right token -> 200"
