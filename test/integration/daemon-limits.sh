@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Limits and concurrency of sysupgraded: a second upload while one runs
 # gets 409 (and so do install and discard); a slow client does not hold
-# up an upload from another; SIGTERM during an upload leaves no staging
+# up an upload from another; SIGTERM or kill -9 during an upload leaves no staging
 # file behind; a staged bundle is kept across a restart only while it
 # still verifies; an idle /events stream outlives connection_timeout; a
 # tiny staging tmpfs gives 507; without --foreground the exit status says
@@ -157,6 +157,42 @@ assert_eq "" "$(staging_files)" "staging files after SIGTERM"
 assert_eq "$before" "$(used)" "staging space in use after SIGTERM"
 assert_eq "$V2" "$(staged_sha)" "staged bundle after SIGTERM"
 pass "SIGTERM during an upload: exit 0, no staging file, space freed"
+
+# ---- kill -9 during an upload, then a restart ----
+# The upload lives in an O_TMPFILE until it verified: the kernel frees
+# it with the process. Once beside the staged v2, which must survive,
+# once with nothing staged, which must come back idle.
+kill9_upload() {
+	before=$(used)
+	slow_upload v3.tar 5 kill9
+	wait_state receiving
+	i=0
+	while [ "$(used)" -le "$before" ]; do
+		i=$((i + 1))
+		[ "$i" -lt 50 ] || fail "the upload takes no space in staging"
+		sleep 0.1
+	done
+	kill -KILL "$DPID"
+	wait "$DPID" 2>/dev/null || :
+	DPID=
+	wait "$SLOW" 2>/dev/null || :
+	assert_eq "" "$(staging_files)" "staging files after kill -9"
+	assert_eq "$before" "$(used)" "staging space in use after kill -9"
+	daemon_start
+}
+daemon_start
+kill9_upload
+assert_eq staged "$(status_field 'j["state"]')" "state after kill -9 and a restart"
+assert_eq "$V2" "$(status_field 'j["bundle"]["sha256"]')" "bundle after kill -9 and a restart"
+assert_eq "$V2" "$(staged_sha)" "staged file after kill -9"
+cp staging/bundle.tar v2-staged.tar
+expect_api 204 "discard v2" DELETE /bundle
+kill9_upload
+assert_eq idle "$(status_field 'j["state"]')" "state after kill -9 with nothing staged"
+assert_eq none "$(staged_sha)" "nothing staged after kill -9"
+expect_api 200 "stage v2 again" PUT /bundle -T v2-staged.tar
+daemon_stop
+pass "kill -9 during an upload: no staging file, space freed; the staged bundle kept, or idle when none was"
 
 # ---- a staged bundle across a restart ----
 daemon_start
