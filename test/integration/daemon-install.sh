@@ -70,8 +70,8 @@ image 2.0.0
 make_bundle v2.tar 2.0.0
 cp payload.img v2.img
 A_BEFORE=$(sha "$SLOT_a")
-curl -sS -N --max-time 30 --cacert server.pem -H "Authorization: Bearer $TOKEN" \
-	"$BASE/events" >events.txt 2>/dev/null &
+curl -sS -N --max-time $((30 * D_SLOW)) --cacert server.pem \
+	-H "Authorization: Bearer $TOKEN" "$BASE/events" >events.txt 2>/dev/null &
 EVP=$!
 D_EXTRA_PIDS="$D_EXTRA_PIDS $EVP"
 sleep 0.3
