@@ -4,7 +4,8 @@
 # gets 409 (and so do install and discard); a slow client does not hold
 # up an upload from another; SIGTERM during an upload leaves no staging
 # file behind; a staged bundle is kept across a restart only while it
-# still verifies; an idle /events stream outlives connection_timeout; a
+# still verifies; after SIGKILL during an upload staging is empty and
+# the restarted daemon is idle; an idle /events stream outlives connection_timeout; a
 # tiny staging tmpfs gives 507; without --foreground the exit status says
 # whether it started. The staged bundle is checked by its sha256 after
 # every refusal.
@@ -124,6 +125,32 @@ daemon_start
 assert_eq idle "$(status_field 'j["state"]')" "state with a corrupted staged bundle"
 assert_eq none "$(staged_sha)" "a corrupted staged bundle is removed"
 pass "restart: a good staged bundle is kept, a corrupted one removed"
+
+# ---- SIGKILL during an upload, then a restart ----
+# The upload's file is O_TMPFILE, named only once verified: the killed
+# process leaves nothing in staging, and the restart is idle.
+assert_eq none "$(staged_sha)" "nothing staged before the SIGKILL"
+before=$(used)
+slow_upload v3.tar 5 killed
+wait_state receiving
+i=0
+while [ "$(used)" -le "$before" ]; do
+	i=$((i + 1))
+	[ "$i" -lt 50 ] || fail "the upload takes no space in staging"
+	sleep 0.1
+done
+kill -KILL "$DPID"
+wait "$DPID" 2>/dev/null || :
+DPID=
+wait "$SLOW" 2>/dev/null || :
+assert_eq "" "$(ls -A "$WORK/staging")" "staging after SIGKILL during an upload"
+assert_eq "$before" "$(used)" "staging space in use after SIGKILL"
+daemon_start
+assert_eq idle "$(status_field 'j["state"]')" "state after SIGKILL and a restart"
+assert_eq null "$(status_field 'j.get("bundle")')" "bundle after SIGKILL and a restart"
+expect_api 200 "an upload after the restart" PUT /bundle -T v2.tar
+assert_eq "$V2" "$(staged_sha)" "v2 staged after the restart"
+pass "SIGKILL during an upload: staging empty, space freed; the restart is idle and takes the next upload"
 
 # ---- a tiny staging tmpfs: 507 ----
 daemon_stop
