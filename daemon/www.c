@@ -4,14 +4,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "beneath.h"
 #include "reply.h"
 #include "www.h"
 
@@ -75,20 +74,6 @@ static bool plain_path(const char *p)
 		start = false;
 	}
 	return !start;
-}
-
-static int open_beneath(int dfd, const char *rel)
-{
-	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-			   RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
-	int fd = (int)syscall(SYS_openat2, dfd, rel, &how, sizeof(how));
-
-	if (fd < 0 && errno == ENOSYS)	/* before Linux 5.6: plain_path() holds */
-		fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	return fd;
 }
 
 static void security_headers(struct MHD_Response *r)
@@ -268,7 +253,7 @@ enum MHD_Result www_serve(struct MHD_Connection *c, const char *dir,
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return index ? not_installed(c, dir, errno) : not_found(c, url);
-	fd = open_beneath(dfd, rel);
+	fd = beneath_open(dfd, rel, O_RDONLY | O_NOFOLLOW);
 	e = errno;
 	close(dfd);
 	if (fd < 0)

@@ -9,7 +9,8 @@
  * path outside /api/, "/" meaning index.html. Public like a login page:
  * the UI itself calls the API with a token. Only plain names of
  * [A-Za-z0-9._-] segments are served, none starting with '.', resolved
- * beneath the directory without following symlinks (openat2); anything
+ * beneath the directory without following symlinks (beneath_open:
+ * openat2, or its walk on kernels without it); anything
  * else, or a missing file, is 404 not_found. Every file goes out with
  * its MIME type, an ETag (304 to a matching If-None-Match), no-cache
  * and a Content-Security-Policy that allows no inline script. Without

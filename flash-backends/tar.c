@@ -47,7 +47,10 @@
  *    EPIPE for write(), where a pipe would raise SIGPIPE.
  * The child reports its error in a shared anonymous page and exits 1.
  * It calls nothing but libarchive and the C library (glibc keeps malloc
- * usable after fork in a threaded program) and leaves with _exit().
+ * usable after fork in a threaded program) and leaves with _exit(),
+ * its libarchive handles freed first (child_exit). abort() ends the
+ * stream and lets the child stop at its end; SIGKILL only for a child
+ * that does not (CHILD_WAIT_MS).
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -67,6 +70,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -88,6 +92,7 @@
 #define STAGE_NAME	".sysupgraded-new"
 #define RAW_MESSAGE	500	/* a child's message before su_shown() */
 #define PATH_SHOWN	160	/* bytes of a file's name in a message */
+#define CHILD_WAIT_MS	5000	/* abort: for the child to see the end */
 
 extern char **environ;
 
@@ -110,6 +115,7 @@ struct tar {
 	int sock;		/* our end; the child reads the tar from it */
 	struct child_report *report;
 	uint64_t size, given;
+	struct archive *in, *out;	/* the child's */
 };
 
 static const char *const known_options[] = {
@@ -148,6 +154,21 @@ static const char *why(struct archive *a)
 	return s ? s : "unknown libarchive error";
 }
 
+/* The child's end. _exit() skips atexit(), where LeakSanitizer would
+ * look: the handles are freed here, or they would leak unseen on every
+ * install (valgrind saw them, LSan could not). After a failure, freeing
+ * the output still sets the modes and times of the directories made so
+ * far, in the stage that abort() removes; archive_write_fail() would
+ * spare that, but then libarchive 3.6 never frees its list of them. */
+static void __attribute__((noreturn)) child_exit(struct tar *t, int status)
+{
+	if (t->out)
+		archive_write_free(t->out);
+	if (t->in)
+		archive_read_free(t->in);
+	_exit(status);
+}
+
 static void __attribute__((noreturn, format(printf, 2, 3)))
 child_fail(struct tar *t, const char *fmt, ...)
 {
@@ -160,7 +181,7 @@ child_fail(struct tar *t, const char *fmt, ...)
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
 	su_shown(t->report->message, RAW_MESSAGE, raw, strlen(raw));
-	_exit(1);
+	child_exit(t, 1);
 }
 
 static const char *entry_name(struct archive_entry *e)
@@ -235,8 +256,8 @@ static void extract_entry(struct tar *t, struct archive *in,
 
 static void __attribute__((noreturn)) extract(struct tar *t, int fd)
 {
-	struct archive *in = archive_read_new();
-	struct archive *out = archive_write_disk_new();
+	struct archive *in = t->in = archive_read_new();
+	struct archive *out = t->out = archive_write_disk_new();
 	struct archive_entry *e;
 	int r;
 
@@ -262,7 +283,7 @@ static void __attribute__((noreturn)) extract(struct tar *t, int fd)
 	/* Take what follows the end marker (tar pads to a record), so the
 	 * parent's last write() does not meet a closed socket. */
 	drain(fd);
-	_exit(0);
+	child_exit(t, 0);
 }
 
 /* ---- the parent ---- */
@@ -819,6 +840,31 @@ static void tar_free(struct tar *t)
 	free(t);
 }
 
+/* After the stream ended (the socket closed): the child meets its end
+ * in the middle of the archive and exits through child_fail(). One that
+ * has not within CHILD_WAIT_MS (stuck on a slow device) is killed. */
+static void stop_child(struct tar *t)
+{
+	struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+	int waited = 0;
+	pid_t pid;
+
+	for (;;) {
+		pid = waitpid(t->child, NULL, WNOHANG);
+		if (pid != 0 && !(pid < 0 && errno == EINTR))
+			break;
+		if (waited >= CHILD_WAIT_MS) {
+			kill(t->child, SIGKILL);
+			while (waitpid(t->child, NULL, 0) < 0 && errno == EINTR)
+				;
+			break;
+		}
+		nanosleep(&tick, NULL);
+		waited += 10;
+	}
+	t->child = -1;
+}
+
 static void tar_abort(void *handle)
 {
 	struct tar *t = handle;
@@ -827,12 +873,8 @@ static void tar_abort(void *handle)
 		close(t->sock);
 		t->sock = -1;
 	}
-	if (t->child > 0) {
-		kill(t->child, SIGKILL);
-		while (waitpid(t->child, NULL, 0) < 0 && errno == EINTR)
-			;
-		t->child = -1;
-	}
+	if (t->child > 0)
+		stop_child(t);
 	/* Nothing of this archive stays; a failure here leaves the
 	 * directory for the next open to remove. */
 	if (t->rootfd >= 0)

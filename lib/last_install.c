@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "beneath.h"
 #include "bootenv.h"
 #include "last_install.h"
 
@@ -276,14 +277,29 @@ static enum su_err write_bootenv(const struct config *cfg,
 	return rc;
 }
 
-static int open_in(int root, const char *path, int flags)
+/*
+ * @path in @root as if @root were "/". Without openat2 (before Linux
+ * 5.6, or under valgrind 3.19): in the process's own root (@own_root)
+ * that is plain resolution; in another (stage 2 writing the new root)
+ * beneath_walk(), which refuses a symlink rather than follow one out of
+ * it.
+ */
+static int open_in(int root, bool own_root, const char *path, int flags)
 {
 	struct open_how how = {
 		.flags = (unsigned)flags | O_CLOEXEC,
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
+	int fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
 
-	return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+	if (fd >= 0 || errno != ENOSYS)
+		return fd;
+	path += strspn(path, "/");
+	if (!*path)
+		path = ".";
+	if (own_root)
+		return openat(root, path, flags | O_CLOEXEC);
+	return beneath_walk(root, path, flags);
 }
 
 /*
@@ -292,8 +308,8 @@ static int open_in(int root, const char *path, int flags)
  * new root's absolute links point into it, not into stage 2's ramfs.
  * *@name gets the file name in @path.
  */
-static enum su_err open_parent(int root, const char *shown, char *path,
-			       int *dfd, const char **name,
+static enum su_err open_parent(int root, bool own_root, const char *shown,
+			       char *path, int *dfd, const char **name,
 			       struct su_error *err)
 {
 	char *slash = strrchr(path, '/');
@@ -306,7 +322,7 @@ static enum su_err open_parent(int root, const char *shown, char *path,
 				    "[install] last_install: %s names no file",
 				    shown);
 	*slash = '\0';
-	fd = open_in(root, "/", O_DIRECTORY | O_RDONLY);
+	fd = open_in(root, own_root, "/", O_DIRECTORY | O_RDONLY);
 	while (fd >= 0 && *p) {
 		char *comp = p + strspn(p, "/");
 		size_t len = strcspn(comp, "/");
@@ -323,7 +339,7 @@ static enum su_err open_parent(int root, const char *shown, char *path,
 			*slash = '/';
 			return err->code;
 		}
-		next = open_in(root, path, O_DIRECTORY | O_RDONLY);
+		next = open_in(root, own_root, path, O_DIRECTORY | O_RDONLY);
 		saved = errno;
 		comp[len] = c;
 		close(fd);
@@ -412,7 +428,8 @@ static enum su_err write_file(const char *prefix, const char *path,
 	if (root < 0)
 		return su_error_set(err, SU_ERR_IO, "open %s (root of %s): %m",
 				    prefix, path);
-	rc = open_parent(root, shown, rel, &dfd, &name, err);
+	rc = open_parent(root, !strcmp(prefix, "/"), shown, rel, &dfd, &name,
+			 err);
 	if (!rc && !(json = last_install_json(r)))
 		rc = su_error_set(err, SU_ERR_NOMEM,
 				  "last_install record of %s: out of memory or a time outside 1970-9999",

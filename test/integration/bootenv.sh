@@ -4,8 +4,10 @@
 # lib/bootenv.h (through su-bootenv) writes what fw_printenv then reads,
 # a group of variables is one write (a redundant pair's flag advances by
 # one), `sysupgraded --mark-good` confirms a boot, and refused installs
-# leave the environment byte for byte as it was. The A/B flip through
-# install_plan_build/install_run is in test/unit/test_install.c.
+# leave the environment byte for byte as it was. Each image written is
+# read back: its CRC holds over the whole data area (env_image_check).
+# The A/B flip through install_plan_build/install_run is in
+# test/unit/test_install.c.
 set -eu
 . "$SU_TEST_SRC/integration/lib.sh"
 
@@ -54,7 +56,8 @@ expect_env single.config upgrade_available 1
 expect_env single.config bootcount 0
 expect_env single.config note a=b
 expect_env single.config foo "(unset)"
-pass "single copy: fw_printenv reads what bootenv_commit wrote"
+env_image_check single.config
+pass "single copy: fw_printenv reads what bootenv_commit wrote; the image's CRC holds"
 
 # ---- a redundant pair ----
 # newest FILE1 OFF1 FILE2 OFF2: the higher flag of the two copies.
@@ -81,6 +84,7 @@ check_redundant() {
 	expect_env "$_cr_config" extra 1
 	expect_env "$_cr_config" upgrade_available 1
 	assert_eq 3 "$(newest "$@")" "newest flag after two sets"
+	env_image_check "$_cr_config"
 }
 
 # Two files: the first valid with flag 1, the second never written.

@@ -70,8 +70,8 @@ image 2.0.0
 make_bundle v2.tar 2.0.0
 cp payload.img v2.img
 A_BEFORE=$(sha "$SLOT_a")
-curl -sS -N --max-time 30 --cacert server.pem -H "Authorization: Bearer $TOKEN" \
-	"$BASE/events" >events.txt 2>/dev/null &
+curl -sS -N --max-time $((30 * D_SLOW)) --cacert server.pem \
+	-H "Authorization: Bearer $TOKEN" "$BASE/events" >events.txt 2>/dev/null &
 EVP=$!
 D_EXTRA_PIDS="$D_EXTRA_PIDS $EVP"
 sleep 0.3
@@ -82,6 +82,7 @@ assert_eq b "$(env_get boot_slot)" "boot_slot after installing v2"
 assert_eq 1 "$(env_get upgrade_available)" "upgrade_available after the install"
 assert_eq 0 "$(env_get bootcount)" "bootcount after the install"
 assert_eq "" "$(env_get sysupgrade_transaction)" "transaction marker after the install"
+env_image_check fw_env.config
 env_record
 check_record record.json 2.0.0 success "" "sysupgrade_last after installing v2"
 # read back after the reboot, not before
@@ -167,6 +168,7 @@ expect_api 202 "POST /install with reboot" POST /install \
 wait_end rebooting
 [ -e rebooted ] || fail "reboot_command did not run"
 assert_eq a "$(env_get boot_slot)" "boot_slot after installing v3"
+env_image_check fw_env.config
 cmp -n "$(stat -c %s v3.img)" v3.img "$SLOT_a" || fail "slot a does not hold v3"
 cmp -n "$(stat -c %s v2.img)" v2.img "$SLOT_b" || fail "slot b lost v2"
 pass "POST /install {\"reboot\": true}: v3 in slot a, boot_slot=a, reboot_command ran"

@@ -6,9 +6,12 @@
 # runs sysupgraded in the foreground on a free loopback port. Whatever
 # it started or mounted is stopped and unmounted when the script ends.
 #   SU_DAEMON  path of the built sysupgraded
+#   SU_SLOW    waits for the daemon's start and stop are this many
+#              times longer (default 1; test/valgrind/run.sh sets it)
 
 : "${SU_DAEMON:?SU_DAEMON must name the sysupgraded binary}"
 DAEMON=$SU_DAEMON
+D_SLOW=${SU_SLOW:-1}
 DPID=
 STAGING_MOUNTED=
 D_EXTRA_PIDS=
@@ -179,7 +182,8 @@ env_get() {
 	sed -n "s/^$1=//p" env.txt
 }
 
-# daemon_start: run it, wait until GET /info answers (10 s at most).
+# daemon_start: run it, wait until GET /info answers (10 s at most,
+# times SU_SLOW).
 daemon_start() {
 	"$DAEMON" -c "$WORK/daemon.conf" --foreground -v >>"$WORK/daemon.log" 2>&1 &
 	DPID=$!
@@ -194,23 +198,24 @@ daemon_start() {
 			--cacert "$WORK/server.pem" "$BASE/info" 2>/dev/null) || :
 		[ "$_ds_code" = 200 ] && break
 		_ds_i=$((_ds_i + 1))
-		[ "$_ds_i" -lt 100 ] || fail "sysupgraded did not answer /info within 10 s"
+		[ "$_ds_i" -lt $((100 * D_SLOW)) ] ||
+			fail "sysupgraded did not answer /info within $((10 * D_SLOW)) s"
 		sleep 0.1
 	done
 }
 
-# daemon_stop: SIGTERM and wait (10 s, then SIGKILL and fail).
+# daemon_stop: SIGTERM and wait (10 s times SU_SLOW, then SIGKILL and fail).
 daemon_stop() {
 	[ -n "$DPID" ] || return 0
 	kill -TERM "$DPID" 2>/dev/null || :
 	_dst_i=0
 	while kill -0 "$DPID" 2>/dev/null; do
 		_dst_i=$((_dst_i + 1))
-		if [ "$_dst_i" -gt 100 ]; then
+		if [ "$_dst_i" -gt $((100 * D_SLOW)) ]; then
 			kill -KILL "$DPID" 2>/dev/null || :
 			wait "$DPID" 2>/dev/null || :
 			DPID=
-			fail "sysupgraded did not stop within 10 s of SIGTERM"
+			fail "sysupgraded did not stop within $((10 * D_SLOW)) s of SIGTERM"
 		fi
 		sleep 0.1
 	done
@@ -247,8 +252,8 @@ expect_api() {
 		fail "$_ea_what: expected HTTP $_ea_want, got $_ea_got: $(cat body 2>/dev/null) $(cat curl.err)"
 }
 
-# wait_end STATE: poll /status (60 s at most) until the install ends
-# in STATE.
+# wait_end STATE: poll /status (60 s at most, times SU_SLOW) until the
+# install ends in STATE.
 wait_end() {
 	_we_i=0
 	while :; do
@@ -258,7 +263,7 @@ wait_end() {
 		*) break ;;
 		esac
 		_we_i=$((_we_i + 1))
-		[ "$_we_i" -lt 600 ] || fail "the install did not end: $(cat body)"
+		[ "$_we_i" -lt $((600 * D_SLOW)) ] || fail "the install did not end: $(cat body)"
 		sleep 0.1
 	done
 	assert_eq "$1" "$_we_s" "state after the install ($(cat body))"

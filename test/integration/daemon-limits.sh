@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Limits and concurrency of sysupgraded: a second upload while one runs
 # gets 409 (and so do install and discard); a slow client does not hold
-# up an upload from another; SIGTERM or kill -9 during an upload leaves no staging
-# file behind; a staged bundle is kept across a restart only while it
+# up an upload from another; SIGTERM or kill -9 during an upload leaves
+# no staging file behind; a staged bundle is kept across a restart only while it
 # still verifies; an idle /events stream outlives connection_timeout; a
 # tiny staging tmpfs gives 507; without --foreground the exit status says
 # whether it started. The staged bundle is checked by its sha256 after

@@ -125,7 +125,7 @@ assert_eq 0 "$DSTATUS" "exit status"
 
 # ---- cmake --install puts www where [server] www looks by default ----
 need cmake diff
-build=$(cd "$(dirname "$SU_DAEMON")/.." && pwd)
+build=${SU_BUILD_DIR:-$(cd "$(dirname "$SU_DAEMON")/.." && pwd)}
 DESTDIR=$WORK/inst cmake --install "$build" --prefix /usr >install.out 2>&1 ||
 	fail "cmake --install: $(cat install.out)"
 diff -r "$WWW" "$WORK/inst/usr/share/sysupgraded/www" ||

@@ -173,3 +173,40 @@ sign() {
 	shift 3
 	openssl dgst -sha256 -sign "$_s_key" "$@" -out "$_s_sig" "$_s_manifest"
 }
+
+# env_image_check CONFIG: each copy of the U-Boot environment that
+# CONFIG (fw_env.config: "FILE OFFSET SIZE" lines, a second line for a
+# redundant pair) names is sound: its CRC-32 covers its whole data area
+# (libubootenv leaves the bytes after the variables uninitialised, but
+# computes the CRC over them: test/valgrind/daemon.supp), the
+# variables end with a double NUL, and the newest copy (the higher flag
+# of a pair) holds exactly what fw_printenv -c CONFIG lists.
+env_image_check() {
+	fw_printenv -c "$1" >env-check.txt 2>&1 ||
+		fail "fw_printenv -c $1: $(cat env-check.txt)"
+	python3 - "$1" env-check.txt <<'EOP' || fail "the environment of $1 is not sound"
+import sys, zlib
+copies = [l.split() for l in open(sys.argv[1]) if l.strip() and not l.startswith("#")]
+redundant = len(copies) == 2
+newest = None
+for path, off, size in copies:
+    off, size = int(off, 0), int(size, 0)
+    with open(path, "rb") as f:
+        f.seek(off)
+        img = f.read(size)
+    head = 5 if redundant else 4
+    data = img[head:]
+    crc = int.from_bytes(img[:4], "little")
+    if len(img) != size or zlib.crc32(data) != crc:
+        sys.exit(f"{path} at {off:#x}: CRC {crc:#010x}, data {zlib.crc32(data):#010x}")
+    end = data.find(b"\0\0")
+    if end < 0:
+        sys.exit(f"{path} at {off:#x}: no double NUL after the variables")
+    flag = img[4] if redundant else 0
+    if newest is None or flag > newest[0]:
+        newest = (flag, data[:end].split(b"\0"))
+listed = open(sys.argv[2], "rb").read().splitlines()
+if sorted(newest[1]) != sorted(listed):
+    sys.exit(f"image {sorted(newest[1])} != fw_printenv {sorted(listed)}")
+EOP
+}
