@@ -77,17 +77,19 @@ static bool plain_path(const char *p)
 	return !start;
 }
 
+/* O_NONBLOCK: a FIFO (or a device) placed in www must not block the
+ * event thread in open(); fstat() then refuses anything not regular. */
 static int open_beneath(int dfd, const char *rel)
 {
 	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW,
+		.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
 			   RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
 	};
 	int fd = (int)syscall(SYS_openat2, dfd, rel, &how, sizeof(how));
 
 	if (fd < 0 && errno == ENOSYS)	/* before Linux 5.6: plain_path() holds */
-		fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	return fd;
 }
 
