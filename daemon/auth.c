@@ -2,6 +2,7 @@
 /* Bearer tokens, client certificates and the failure throttle. */
 #include <arpa/inet.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@ static struct {
 	pthread_mutex_t lock;
 	uint8_t (*tokens)[DIGEST_LEN];
 	size_t n_tokens;
+	bool http_token;	/* [server] http_token */
 	struct failure fail[THROTTLE_SLOTS];
 } au = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -45,6 +47,7 @@ enum su_err auth_set_tokens(const struct config *cfg, struct su_error *err)
 	free(au.tokens);
 	au.tokens = t;
 	au.n_tokens = cfg->n_tokens;
+	au.http_token = cfg->http_token;
 	pthread_mutex_unlock(&au.lock);
 	return SU_OK;
 }
@@ -101,18 +104,30 @@ static const char *cert_refusal(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_typed_vdata_st purpose = {
+		.type = GNUTLS_DT_KEY_PURPOSE_OID,
+		.data = (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT,
+	};
 	unsigned status = 0;
 
 	if (!ci || !ci->tls_session)
 		return "no TLS session";
 	if (!gnutls_certificate_get_peers(ci->tls_session, &(unsigned){ 0 }))
 		return "no client certificate";
-	if (gnutls_certificate_verify_peers2(ci->tls_session, &status) < 0 ||
-	    status)
+	/* with the key purpose: a certificate whose extended key usage
+	 * leaves out clientAuth (a server's, say) is not a client's */
+	if (gnutls_certificate_verify_peers(ci->tls_session, &purpose, 1,
+					    &status) < 0)
+		return "the client certificate does not verify against client_ca";
+	if (status & GNUTLS_CERT_PURPOSE_MISMATCH)
+		return "the client certificate's extended key usage lacks clientAuth (TLS client)";
+	if (status)
 		return "the client certificate does not verify against client_ca";
 	return NULL;
 }
 
+/* IPv4 addresses count one by one, IPv6 ones by their /64: a host is
+ * given a whole /64 and can rotate through it at will. */
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr *b)
 {
 	if (a->ss_family != b->sa_family)
@@ -123,8 +138,7 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr *b
 			       sizeof(struct in_addr));
 	if (b->sa_family == AF_INET6)
 		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-			       &((const struct sockaddr_in6 *)b)->sin6_addr,
-			       sizeof(struct in6_addr));
+			       &((const struct sockaddr_in6 *)b)->sin6_addr, 8);
 	return false;
 }
 
@@ -178,13 +192,24 @@ void auth_peer(struct MHD_Connection *c, char *buf, size_t size)
 		snprintf(buf, size, "an unknown address");
 }
 
-/* A token that does not match says more than a missing certificate. */
+/* A token that does not match says more than a missing certificate.
+ * Over plain HTTP a token crosses the network in the clear: it is
+ * refused unless [server] http_token says otherwise. */
 static const char *refusal(struct MHD_Connection *c, bool tls)
 {
 	const char *bearer = bearer_refusal(c);
 	const char *cert;
+	bool http_token;
 
-	if (!bearer || !tls)
+	if (!tls) {
+		pthread_mutex_lock(&au.lock);
+		http_token = au.http_token;
+		pthread_mutex_unlock(&au.lock);
+		if (bearer || http_token)
+			return bearer;
+		return "a bearer token over plain HTTP is refused ([server] http_token = no)";
+	}
+	if (!bearer)
 		return bearer;
 	cert = cert_refusal(c);
 	if (!cert)

@@ -253,7 +253,9 @@ enum MHD_Result www_serve(struct MHD_Connection *c, const char *dir,
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return index ? not_installed(c, dir, errno) : not_found(c, url);
-	fd = beneath_open(dfd, rel, O_RDONLY | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO (or a device) placed in www must not block the
+	 * event thread in open(); fstat() then refuses anything not regular. */
+	fd = beneath_open(dfd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
 	e = errno;
 	close(dfd);
 	if (fd < 0)

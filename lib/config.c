@@ -257,6 +257,7 @@ static const struct key server_keys[] = {
 	{ "client_ca", F(client_ca), set_string },
 	{ "token_sha256", 0, set_token },
 	{ "info_public", F(info_public), set_bool },
+	{ "http_token", F(http_token), set_bool },
 	{ "www", F(www_dir), set_string },
 	{ "max_connections", F(max_connections), set_uint },
 	{ "connection_timeout", F(connection_timeout), set_uint },

@@ -69,6 +69,7 @@ struct config {
 	char **token_sha256;	/* lower-case hex SHA-256 of each token */
 	size_t n_tokens;
 	bool info_public;
+	bool http_token;		/* bearer tokens accepted over plain HTTP */
 	char *www_dir;
 	unsigned max_connections;
 	unsigned connection_timeout;	/* seconds */

@@ -284,6 +284,45 @@ static enum su_err bad_json(struct su_error *err, const char *fmt, ...)
 			     "manifest: not a valid JSON object: %s", why);
 }
 
+/* The ':' outside strings of (strict) JSON text: one per object member. */
+static size_t json_colons(const char *buf, size_t len)
+{
+	bool in_string = false;
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in_string) {
+			if (buf[i] == '\\')
+				i++;
+			else if (buf[i] == '"')
+				in_string = false;
+		} else if (buf[i] == '"') {
+			in_string = true;
+		} else if (buf[i] == ':') {
+			n++;
+		}
+	}
+	return n;
+}
+
+/* The members of every object in @o; json-c's depth limit bounds the
+ * recursion. */
+static size_t json_members(json_object *o)
+{
+	size_t n = 0;
+
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, key, v) {
+			(void)key;
+			n += 1 + json_members(v);
+		}
+	} else if (json_object_is_type(o, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			n += json_members(json_object_array_get_idx(o, i));
+	}
+	return n;
+}
+
 /* Byte-level checks, then json-c; the buffer must be one object exactly. */
 static enum su_err parse_json(const char *buf, size_t len, json_object **out,
 			      struct su_error *err)
@@ -337,6 +376,12 @@ static enum su_err parse_json(const char *buf, size_t len, json_object **out,
 		json_object_put(obj);
 		return bad_json(err, "the top-level value is of type %s, not an object",
 				json_type_to_name(t));
+	}
+	/* json-c keeps the last of two equal keys, where another reader
+	 * may keep the first: a manifest must mean one thing to all */
+	if (json_members(obj) != json_colons(buf, len)) {
+		json_object_put(obj);
+		return bad_json(err, "a key appears twice in one object");
 	}
 	*out = obj;
 	return SU_OK;

@@ -25,7 +25,8 @@ CONF_STAGING="max_size = 1G"
 url=$BASE/bundle
 if [ "$scheme" = http ]; then
 	HTTP_PORT=$(free_port)
-	CONF_SERVER="http_listen = 127.0.0.1:$HTTP_PORT"
+	CONF_SERVER="http_listen = 127.0.0.1:$HTTP_PORT
+http_token = yes"
 	url=http://127.0.0.1:$HTTP_PORT/api/v1/bundle
 fi
 write_config

@@ -147,7 +147,7 @@ static void write_config(const char *path)
 		FAIL("write %s: %m", path);
 	fprintf(f, "[device]\ncompatible = fuzz,device\nversion = 1.0\n"
 		"keys = %s\nfw_env_config = %s/fw_env.config\n\n"
-		"[server]\nhttp_listen = 127.0.0.1:%u\ntoken_sha256 = %s\n"
+		"[server]\nhttp_listen = 127.0.0.1:%u\nhttp_token = yes\ntoken_sha256 = %s\n"
 		"max_connections = 64\nconnection_timeout = 10\nwww = %s/www\n\n"
 		"[staging]\ndir = %s\nmax_size = %d\n\n"
 		"[install]\nreboot_command = %s/no-reboot\n\n",

@@ -198,7 +198,8 @@ sha_before=$(staged_sha)
 CONF_STAGING="max_size = 1G"
 HTTP_PORT=$(free_port)
 V6_PORT=$(free_port)
-CONF_SERVER="http_listen = 127.0.0.1:$HTTP_PORT"
+CONF_SERVER="http_listen = 127.0.0.1:$HTTP_PORT
+http_token = yes"
 grep -qs '^00000000000000000000000000000001 ' /proc/net/if_inet6 ||
 	fail "this test needs IPv6 on loopback (::1) for the IPv6 listener"
 CONF_SERVER="$CONF_SERVER
