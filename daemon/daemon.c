@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -29,6 +30,7 @@
 #include "install_worker.h"
 #include "last_install.h"
 #include "log.h"
+#include "notify.h"
 #include "run_lock.h"
 #include "server.h"
 #include "signature.h"
@@ -161,6 +163,13 @@ int daemon_signals(bool pid1)
 	return signalfd(-1, &set, SFD_CLOEXEC | (pid1 ? SFD_NONBLOCK : 0));
 }
 
+/* sd_notify (a Type=notify unit); a failure costs a warning only */
+static void tell_manager(const char *msg)
+{
+	if (notify_send(msg) < 0)
+		log_warn("sd_notify to %s: %m", getenv("NOTIFY_SOCKET"));
+}
+
 static void serve(struct daemon *d, int sfd)
 {
 	int beat = (int)d->cfg->connection_timeout * 1000 / 2;
@@ -189,9 +198,11 @@ static void serve(struct daemon *d, int sfd)
 			 * and the staging mount to stage 2 */
 			log_notice("signal %u: the handover is under way; exiting",
 				   si.ssi_signo);
+			tell_manager("STOPPING=1\nSTATUS=handover: PID 1 takes over");
 			_exit(0);
 		}
 		log_notice("signal %u: stopping", si.ssi_signo);
+		tell_manager("STOPPING=1\nSTATUS=stopping");
 		break;
 	}
 }
@@ -287,6 +298,7 @@ int daemon_run(const char *config_path, bool foreground, int verbose)
 {
 	struct daemon d = { .lock = PTHREAD_MUTEX_INITIALIZER, .run_lock = -1 };
 	struct su_error err;
+	char status[64];
 	int sfd = -1, notify = -1;
 
 	log_open(verbose, true);
@@ -313,6 +325,10 @@ int daemon_run(const char *config_path, bool foreground, int verbose)
 	}
 	log_notice("ready: version %s, %s", d.running_version,
 		   state_name(state_get()));
+	/* after daemon_listen(): every listener accepts connections */
+	snprintf(status, sizeof(status), "READY=1\nSTATUS=%s",
+		 state_name(state_get()));
+	tell_manager(status);
 	serve(&d, sfd);
 	close(sfd);
 	daemon_close(&d);

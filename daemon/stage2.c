@@ -172,6 +172,15 @@ static int pivot(const char *root)
 	return 0;
 }
 
+/* systemd-shutdown binds the old /run over the ramfs's own /run, which
+ * holds the bundle (ROOT/<staging dir>, by default under /run) and the
+ * mount point of the kept files: take it away again. */
+static void uncover_run(void)
+{
+	if (umount2("/run", MNT_DETACH) && errno != EINVAL)
+		log_err("stage 2: umount the old /run over the ramfs's: %m");
+}
+
 /* ---- take over ---- */
 
 #define PF_KTHREAD	0x00200000	/* include/linux/sched.h */
@@ -302,19 +311,87 @@ static size_t old_mounts(char ***out)
 	return n;
 }
 
+/* Does the link /proc/@pid/@what point beneath @mp? */
+static bool link_beneath(const char *pid, const char *what, const char *mp,
+			 char *target, size_t size)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(mp);
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%s/%s", pid, what);
+	n = readlink(path, target, size - 1);
+	if (n < 0)
+		return false;
+	target[n] = 0;
+	return !strncmp(target, mp, len) && (!target[len] || target[len] == '/');
+}
+
+/* Who keeps @mp busy, for the log: each process's root, cwd, exe and
+ * descriptors beneath it, and the mounts whose lines name it. */
+static void log_holders(const char *mp)
+{
+	DIR *d = opendir("/proc"), *fds;
+	struct dirent *e, *f;
+	char target[PATH_MAX], what[PATH_MAX], line[1024];
+	FILE *m;
+
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		for (const char *const *w = (const char *const[]){ "root", "cwd", "exe", NULL };
+		     *w; w++)
+			if (link_beneath(e->d_name, *w, mp, target, sizeof(target)))
+				log_err("stage 2: %s busy: PID %s %s %s", mp, e->d_name,
+					*w, target);
+		snprintf(what, sizeof(what), "/proc/%s/fd", e->d_name);
+		fds = opendir(what);
+		while (fds && (f = readdir(fds))) {
+			snprintf(what, sizeof(what), "fd/%.200s", f->d_name);
+			if (f->d_name[0] != '.' &&
+			    link_beneath(e->d_name, what, mp, target, sizeof(target)))
+				log_err("stage 2: %s busy: PID %s %s %s", mp,
+					e->d_name, what, target);
+		}
+		if (fds)
+			closedir(fds);
+	}
+	if (d)
+		closedir(d);
+	m = fopen("/proc/self/mountinfo", "re");
+	while (m && fgets(line, sizeof(line), m))
+		if (strstr(line, mp))
+			log_err("stage 2: %s busy: mountinfo %s", mp, line);
+	if (m)
+		fclose(m);
+}
+
 /* Unmount the old root and everything below it; what stays busy is
- * made read-only and reported (the backends refuse a mounted device). */
+ * made read-only and reported (the backends refuse a mounted device).
+ * Latest first is not always deepest first: under systemd-shutdown the
+ * initramfs's /dev is older than the root moved over it. So pass after
+ * pass, while a pass unmounts something. */
 static int unmount_old(void)
 {
 	char **mps;
-	size_t n = old_mounts(&mps);
+	size_t n = old_mounts(&mps), left = n, before;
 	int busy = 0;
 
+	do {
+		before = left;
+		for (size_t i = n; i-- > 0;)
+			if (mps[i] && !umount2(mps[i], 0)) {
+				free(mps[i]);
+				mps[i] = NULL;
+				left--;
+			}
+	} while (left && left < before);
 	for (size_t i = n; i-- > 0;) {
 		if (!mps[i] || !umount2(mps[i], 0))
 			goto next;
 		log_err("stage 2: umount %s: %m; still in use, remounting read-only",
 			mps[i]);
+		log_holders(mps[i]);
 		busy++;
 		if (mount(NULL, mps[i], NULL, MS_REMOUNT | MS_RDONLY, NULL))
 			log_err("stage 2: remount %s read-only: %m", mps[i]);
@@ -607,6 +684,8 @@ int stage2_main(const char *state_path, enum stage2_start how, int verbose)
 	}
 	if (!systemd && pivot(s2.hs.root))
 		exec_init("could not pivot into the ramfs");
+	if (systemd)
+		uncover_run();
 	/* No way back from here: the old root's processes go next. */
 	kill_stragglers();
 	if (unmount_old())

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
+#include "notify.h"
 #include "state.h"
 
 #define PROGRESS_INTERVAL_NS	100000000LL	/* 10 Hz */
@@ -23,7 +25,8 @@ static struct {
 	uint64_t seq;
 	state_listener_fn listener;
 	char *last_install;	/* JSON of the record read at start, or NULL */
-} st = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	int told;		/* the state the service manager was told, or -1 */
+} st = { .lock = PTHREAD_MUTEX_INITIALIZER, .told = -1 };
 
 static const char *const names[] = {
 	[ST_IDLE] = "idle",
@@ -101,9 +104,31 @@ static char *json_locked(void)
 	return s;
 }
 
+/* STATUS= for `systemctl status`, once per change of state: cheap (one
+ * datagram), and nothing at all outside a Type=notify unit. */
+static void notify_locked(void)
+{
+	char msg[600];
+
+	if ((int)st.state == st.told)
+		return;
+	st.told = (int)st.state;
+	snprintf(msg, sizeof(msg), "STATUS=%s%s%s", state_name(st.state),
+		 st.state == ST_FAILED && st.has_error ? ": " : "",
+		 st.state == ST_FAILED && st.has_error ? st.message : "");
+	/* one line: a message naming a bundle's text must not add keys */
+	for (char *c = msg; *c; c++)
+		if ((unsigned char)*c < ' ')
+			*c = ' ';
+	if (notify_send(msg) < 0)
+		log_warn("sd_notify %s: %m", msg);
+}
+
 static void publish_locked(void)
 {
 	char *s;
+
+	notify_locked();
 
 	if (!st.listener)
 		return;

@@ -3,11 +3,15 @@
 # Boot one VM test under qemu (TCG) and wait for its verdict.
 #   test/vm/run.sh -k VMLINUZ -i INITRAMFS -l LOG [--disk FILE]...
 #       [--hostfwd 127.0.0.1:HOSTPORT-:GUESTPORT]... [--append ARGS]
-#       [--timeout SECS] [--expect-reboot] [--reboot-in-place]
+#       [--timeout SECS] [--expect-reboot] [--reboot-in-place] [--rng]
 # The console goes to stdout and to LOG. With --reboot-in-place qemu
 # runs without -no-reboot: a reboot of the guest starts it again with
 # the same kernel, initramfs and disks, as a device's reset would, and
-# only a poweroff (or the timeout) ends it. Exit status:
+# only a poweroff (or the timeout) ends it. --rng attaches a virtio-rng
+# device fed by the host's /dev/urandom (the guest loads virtio_rng):
+# under TCG the kernel's own entropy takes a minute or more, and
+# systemd and TLS wait for it. Always TCG: /dev/kvm may open here but
+# a KVM guest hung after the firmware (a kvm_pvm host). Exit status:
 #   0  the guest printed SU-VM-RESULT: PASS (or, with --expect-reboot,
 #      printed SU-VM-REBOOTING and qemu then exited)
 #   1  the guest printed SU-VM-RESULT: FAIL
@@ -22,10 +26,11 @@ die() {
 }
 
 kernel='' initrd='' log='' append='' disks='' fwds=''
-timeout=90 expect_reboot='' no_reboot=-no-reboot
+timeout=90 expect_reboot='' no_reboot=-no-reboot rng=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--expect-reboot) expect_reboot=1; shift; continue ;;
+	--rng) rng=1; shift; continue ;;
 	--reboot-in-place) no_reboot=''; shift; continue ;;
 	esac
 	[ $# -ge 2 ] || die "$1 needs a value"
@@ -55,6 +60,10 @@ command -v qemu-system-x86_64 >/dev/null ||
 set -- -accel tcg -m 1024 -smp 1 -nographic $no_reboot \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 quiet$append"
+if [ -n "$rng" ]; then
+	set -- "$@" -object rng-random,filename=/dev/urandom,id=rng0 \
+		-device virtio-rng-pci,rng=rng0
+fi
 for d in $disks; do
 	set -- "$@" -drive "file=$d,format=raw,if=virtio"
 done
