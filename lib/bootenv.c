@@ -143,5 +143,19 @@ enum su_err bootenv_commit(struct bootenv *env, struct su_error *err)
 		return su_error_set(err, SU_ERR_WRITE_FAILED,
 				    "write the environment described by %s: %s",
 				    env->config, strerror(-ret));
+	/*
+	 * libubootenv 0.3.2 does not note the flag it just wrote: a second
+	 * store from the same open context writes the other copy of a
+	 * redundant pair with a flag no higher than the first store's, so
+	 * the bootloader reads the first (an install's transaction marker
+	 * wins over its final store). Reading the pair again after every
+	 * store makes each store the newest copy.
+	 */
+	libuboot_close(env->ctx);
+	ret = libuboot_open(env->ctx);
+	if (ret < 0)
+		return su_error_set(err, SU_ERR_WRITE_FAILED,
+				    "the environment described by %s was written, but reading it back failed: %s",
+				    env->config, strerror(-ret));
 	return SU_OK;
 }

@@ -2,7 +2,15 @@
 /*
  * su-bootenv: lib/bootenv.h from the command line, for the tests.
  *   su-bootenv FW_ENV_CONFIG set NAME=VALUE|NAME ...   one commit; a
- *                                                     bare NAME deletes
+ *                                                     bare NAME deletes;
+ *                                                     each word "then"
+ *                                                     commits, and the
+ *                                                     rest is one more
+ *                                                     commit from the
+ *                                                     same open (as an
+ *                                                     install's marker,
+ *                                                     then its final
+ *                                                     store)
  *   su-bootenv FW_ENV_CONFIG get NAME                  exit 1 when unset
  */
 #include <stdio.h>
@@ -22,6 +30,11 @@ static int set(struct bootenv *env, int n, char **args, struct su_error *err)
 	for (int i = 0; i < n; i++) {
 		char *eq = strchr(args[i], '=');
 
+		if (!strcmp(args[i], "then")) {
+			if (bootenv_commit(env, err))
+				return fail(err);
+			continue;
+		}
 		if (eq)
 			*eq = '\0';
 		if (bootenv_set(env, args[i], eq ? eq + 1 : NULL, err))

@@ -3,7 +3,8 @@
 # The U-Boot environment on file-backed copies made with mkenvimage:
 # lib/bootenv.h (through su-bootenv) writes what fw_printenv then reads,
 # a group of variables is one write (a redundant pair's flag advances by
-# one), `sysupgraded --mark-good` confirms a boot, and refused installs
+# one), of two commits from one open the second is the one read,
+# `sysupgraded --mark-good` confirms a boot, and refused installs
 # leave the environment byte for byte as it was. Each image written is
 # read back: its CRC holds over the whole data area (env_image_check).
 # The A/B flip through install_plan_build/install_run is in
@@ -84,6 +85,21 @@ check_redundant() {
 	expect_env "$_cr_config" extra 1
 	expect_env "$_cr_config" upgrade_available 1
 	assert_eq 3 "$(newest "$@")" "newest flag after two sets"
+	env_image_check "$_cr_config"
+	# Two commits from one open, as an install makes (its marker, then
+	# its final store), now that the copies' flags differ: the second
+	# is the newest copy, and it is what is read.
+	expect_ok "two commits in one open" "$BOOTENV" "$_cr_config" set \
+		sysupgrade_transaction=2.0 then sysupgrade_transaction boot_slot=b
+	expect_env "$_cr_config" sysupgrade_transaction "(unset)"
+	expect_env "$_cr_config" boot_slot b
+	assert_eq 5 "$(newest "$@")" "newest flag after two commits in one open"
+	# ... and once more, from a pair whose newest copy is the other one
+	expect_ok "two more commits in one open" "$BOOTENV" "$_cr_config" set \
+		sysupgrade_transaction=3.0 then sysupgrade_transaction boot_slot=a
+	expect_env "$_cr_config" sysupgrade_transaction "(unset)"
+	expect_env "$_cr_config" boot_slot a
+	assert_eq 7 "$(newest "$@")" "newest flag after two more commits"
 	env_image_check "$_cr_config"
 }
 
