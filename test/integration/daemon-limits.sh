@@ -141,15 +141,20 @@ CONF_MAX_CONN=
 used() {
 	df --output=used -B1 "$WORK/staging" | tail -n 1 | tr -d ' '
 }
-before=$(used)
-slow_upload v3.tar 5 term
-wait_state receiving
-i=0
-while [ "$(used)" -le "$before" ]; do
-	i=$((i + 1))
-	[ "$i" -lt 50 ] || fail "the upload takes no space in staging"
-	sleep 0.1
-done
+# upload_in_flight OUT: a slow upload that has begun to fill staging;
+# $before is the space in use before it.
+upload_in_flight() {
+	before=$(used)
+	slow_upload v3.tar 5 "$1"
+	wait_state receiving
+	i=0
+	while [ "$(used)" -le "$before" ]; do
+		i=$((i + 1))
+		[ "$i" -lt 50 ] || fail "the upload takes no space in staging"
+		sleep 0.1
+	done
+}
+upload_in_flight term
 daemon_stop
 assert_eq 0 "$DSTATUS" "exit status after SIGTERM during an upload"
 wait "$SLOW" 2>/dev/null || :
@@ -163,15 +168,7 @@ pass "SIGTERM during an upload: exit 0, no staging file, space freed"
 # it with the process. Once beside the staged v2, which must survive,
 # once with nothing staged, which must come back idle.
 kill9_upload() {
-	before=$(used)
-	slow_upload v3.tar 5 kill9
-	wait_state receiving
-	i=0
-	while [ "$(used)" -le "$before" ]; do
-		i=$((i + 1))
-		[ "$i" -lt 50 ] || fail "the upload takes no space in staging"
-		sleep 0.1
-	done
+	upload_in_flight kill9
 	kill -KILL "$DPID"
 	wait "$DPID" 2>/dev/null || :
 	DPID=

@@ -20,20 +20,28 @@
 
 /* The first header bytes of `head -c SIZE /dev/zero | TOOL` (a pipe:
  * the tool does not know the size, as when bundles are built from one). */
+/* The first DECODER_MEM_HEADER bytes @cmd prints; it must succeed. */
+static size_t head_of(const char *cmd, uint8_t hdr[DECODER_MEM_HEADER])
+{
+	FILE *f = popen(cmd, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(hdr, 1, DECODER_MEM_HEADER, f);
+	while (fgetc(f) != EOF)
+		;
+	assert_int_equal(pclose(f), 0);
+	return n;
+}
+
 static uint64_t mem_of(enum compression c, const char *tool, unsigned size)
 {
 	char cmd[256];
 	uint8_t hdr[DECODER_MEM_HEADER];
-	FILE *f;
 	size_t n;
 
 	snprintf(cmd, sizeof(cmd), "head -c %u /dev/zero | %s", size, tool);
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	n = fread(hdr, 1, sizeof(hdr), f);
-	while (fgetc(f) != EOF)
-		;
-	assert_int_equal(pclose(f), 0);
+	n = head_of(cmd, hdr);
 	return decoder_mem_header(c, hdr, n);
 }
 
@@ -68,19 +76,14 @@ static void test_zstd_single_segment(void **state)
 	char path[] = "/tmp/su-decoder-XXXXXX";
 	char cmd[256];
 	uint8_t hdr[DECODER_MEM_HEADER];
-	FILE *f;
 	size_t n;
 	int fd = mkstemp(path);
 
 	(void)state;
 	assert_true(fd >= 0);
+	close(fd);
 	snprintf(cmd, sizeof(cmd), "head -c 1000 /dev/zero > %s && zstd -q -c %s", path, path);
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	n = fread(hdr, 1, sizeof(hdr), f);
-	while (fgetc(f) != EOF)
-		;
-	assert_int_equal(pclose(f), 0);
+	n = head_of(cmd, hdr);
 	unlink(path);
 	assert_true(n > 5 && (hdr[4] & 0x20));	/* what this case is about */
 	assert_int_equal(decoder_mem_header(COMPRESSION_ZSTD, hdr, n), 1000 + 384 * KiB);
