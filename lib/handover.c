@@ -17,6 +17,7 @@
 
 #include <json.h>
 
+#include "atomic_file.h"
 #include "handover.h"
 
 #define STATE_MAX	(64 * 1024)	/* a few paths; more is not ours */
@@ -96,23 +97,21 @@ static enum su_err format_state(const struct handover_state *s, FILE *f,
 	return SU_OK;
 }
 
-/* fsync the directory holding @path, so the rename survives a power cut. */
-static enum su_err sync_parent(const char *path, struct su_error *err)
+/* The state text of @s, in memory: *@buf (freed by the caller). */
+static enum su_err format_to_memory(const struct handover_state *s,
+				    const char *path, char **buf, size_t *len,
+				    struct su_error *err)
 {
-	char *copy = strdup(path);
-	enum su_err rc = SU_OK;
-	int fd;
+	FILE *f = open_memstream(buf, len);
+	enum su_err rc;
 
-	if (!copy)
+	if (!f)
 		return su_error_set(err, SU_ERR_NOMEM, "handover state %s: %m",
 				    path);
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		rc = su_error_set(err, SU_ERR_IO, "handover state %s: sync %s: %m",
-				  path, copy);
-	if (fd >= 0)
-		close(fd);
-	free(copy);
+	rc = format_state(s, f, path, err);
+	if (fclose(f) && !rc)
+		rc = su_error_set(err, SU_ERR_NOMEM, "handover state %s: %m",
+				  path);
 	return rc;
 }
 
@@ -120,55 +119,33 @@ enum su_err handover_state_write(const char *path,
 				 const struct handover_state *s,
 				 struct su_error *err)
 {
-	enum su_err rc = SU_OK;
-	char *temp = NULL;
-	FILE *f = NULL;
-	int fd = -1;
+	char *dir = strdup(path), *base = strdup(path), *buf = NULL;
+	enum su_err rc;
+	size_t len = 0;
+	int dfd = -1;
 
-	if (asprintf(&temp, "%s.XXXXXX", path) < 0)
-		return su_error_set(err, SU_ERR_NOMEM, "handover state %s: %m",
-				    path);
-	/* mkostemp makes it 0600: the state names the config and keys. */
-	fd = mkostemp(temp, O_CLOEXEC);
-	if (fd < 0) {
-		rc = su_error_set(err, SU_ERR_IO, "handover state %s: create %s: %m",
-				  path, temp);
-		free(temp);
-		return rc;
-	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		rc = su_error_set(err, SU_ERR_IO, "handover state %s: %m", temp);
-		close(fd);
+	if (!dir || !base) {
+		rc = su_error_set(err, SU_ERR_NOMEM, "handover state %s: %m",
+				  path);
 		goto out;
 	}
-	rc = format_state(s, f, path, err);
+	rc = format_to_memory(s, path, &buf, &len, err);
 	if (rc)
 		goto out;
-	if (fflush(f) || ferror(f) || fsync(fd) < 0) {
-		rc = su_error_set(err, SU_ERR_IO, "handover state: write %s: %m",
-				  temp);
+	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		rc = su_error_set(err, SU_ERR_IO, "handover state %s: open %s: %m",
+				  path, dir);
 		goto out;
 	}
-	if (fclose(f)) {
-		f = NULL;
-		rc = su_error_set(err, SU_ERR_IO, "handover state: write %s: %m",
-				  temp);
-		goto out;
-	}
-	f = NULL;
-	if (rename(temp, path) < 0) {
-		rc = su_error_set(err, SU_ERR_IO, "handover state: rename %s to %s: %m",
-				  temp, path);
-		goto out;
-	}
-	free(temp);
-	return sync_parent(path, err);
+	/* 0600: the state names the config and keys */
+	rc = file_replace_at(dfd, basename(base), buf, len, 0600, path, err);
 out:
-	if (f)
-		fclose(f);
-	unlink(temp);
-	free(temp);
+	if (dfd >= 0)
+		close(dfd);
+	free(buf);
+	free(base);
+	free(dir);
 	return rc;
 }
 

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "beneath.h"
 #include "bootenv.h"
 #include "last_install.h"
@@ -355,59 +356,6 @@ static enum su_err open_parent(int root, bool own_root, const char *shown,
 	return SU_OK;
 }
 
-static enum su_err write_all(int fd, const char *s, size_t len,
-			     const char *shown, struct su_error *err)
-{
-	while (len) {
-		ssize_t w = write(fd, s, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return su_error_set(err, SU_ERR_IO, "write %s: %m",
-					    shown);
-		s += w;
-		len -= (size_t)w;
-	}
-	return SU_OK;
-}
-
-/* A temporary file beside @name, fsync, rename over @name, fsync of
- * the directory: a reader finds the old record or the new, whole. */
-static enum su_err replace(int dfd, const char *name, const char *data,
-			   const char *shown, struct su_error *err)
-{
-	char tmp[NAME_MAX + 1];
-	enum su_err rc = SU_OK;
-	int fd;
-
-	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= (int)sizeof(tmp))
-		return su_error_set(err, SU_ERR_IO, "%s: file name too long",
-				    shown);
-	unlinkat(dfd, tmp, 0);	/* left by a power cut */
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0644);
-	if (fd < 0)
-		return su_error_set(err, SU_ERR_IO, "create %s beside %s: %m",
-				    tmp, shown);
-	rc = write_all(fd, data, strlen(data), shown, err);
-	if (!rc && fsync(fd) < 0)
-		rc = su_error_set(err, SU_ERR_IO, "fsync %s: %m", shown);
-	if (close(fd) < 0 && !rc)
-		rc = su_error_set(err, SU_ERR_IO, "close %s: %m", shown);
-	if (!rc && renameat(dfd, tmp, dfd, name) < 0)
-		rc = su_error_set(err, SU_ERR_IO, "rename %s to %s: %m", tmp,
-				  shown);
-	if (rc) {
-		unlinkat(dfd, tmp, 0);
-		return rc;
-	}
-	if (fsync(dfd) < 0)
-		return su_error_set(err, SU_ERR_IO, "fsync the directory of %s: %m",
-				    shown);
-	return SU_OK;
-}
-
 static enum su_err write_file(const char *prefix, const char *path,
 			      const struct last_install *r,
 			      struct su_error *err)
@@ -442,7 +390,8 @@ static enum su_err write_file(const char *prefix, const char *path,
 			json = line;
 			strcat(json, "\n");
 		}
-		rc = replace(dfd, name, json, shown, err);
+		rc = file_replace_at(dfd, name, json, strlen(json), 0644, shown,
+				     err);
 	}
 	free(json);
 	if (dfd >= 0)

@@ -24,6 +24,7 @@
 #include <mbedtls/platform_util.h>
 #include <mbedtls/rsa.h>
 
+#include "atomic_file.h"
 #include "digest.h"
 #include "signature.h"
 
@@ -531,18 +532,8 @@ static enum su_err write_new_file(const char *path, mode_t mode,
 		return su_error_set(err, SU_ERR_IO, "create %s: %m", path);
 	if (fchmod(fd, mode) < 0)
 		rc = su_error_set(err, SU_ERR_IO, "chmod %s: %m", path);
-	while (rc == SU_OK && len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			rc = su_error_set(err, SU_ERR_IO, "write %s: %m", path);
-		else {
-			p += w;
-			len -= w;
-		}
-	}
+	if (rc == SU_OK)
+		rc = file_write_all(fd, p, len, path, err);
 	if (rc == SU_OK && fsync(fd) < 0)
 		rc = su_error_set(err, SU_ERR_IO, "fsync %s: %m", path);
 	if (close(fd) < 0 && rc == SU_OK)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "payload.h"
 
 #define READ_BLOCK (64 * 1024)
@@ -19,30 +20,14 @@ struct sink {
 	uint64_t size;
 };
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static la_ssize_t sink_write(struct archive *a, void *ctx, const void *buf,
 			     size_t len)
 {
 	struct sink *s = ctx;
+	struct su_error err;
 
-	if (write_all(s->fd, buf, len)) {
-		archive_set_error(a, errno, "%s", strerror(errno));
+	if (file_write_all(s->fd, buf, len, "the temporary payload", &err)) {
+		archive_set_error(a, EIO, "%s", err.message);
 		return -1;
 	}
 	digest_update(&s->d, buf, len);
