@@ -64,8 +64,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 #define ENV_SIZE	0x4000
 #define PARAM_MAX	256
 #define RESP_MAX	(64 * 1024)
-#define ANSWER_MS	3000	/* a complete request is answered by then */
-#define REST_MS		3000	/* the daemon is at rest again by then */
+/* Hang detectors, not speed goals: an answer takes 70-130 ms here, but
+ * a long run at nice 19 beside a load of 20 once starved the daemon's
+ * threads past 3 s (the input then answered 30 times in 30). */
+#define ANSWER_MS	15000	/* a complete request is answered by then */
+#define REST_MS		15000	/* the daemon is at rest again by then */
 
 static struct daemon dmn = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static char work[64];
