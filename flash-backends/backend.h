@@ -2,6 +2,7 @@
 #ifndef SU_BACKEND_H
 #define SU_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,8 @@
  * Life of a write:  open -> write ... -> finish -> [verify]
  *                   open -> write ... -> abort         (on any error)
  * finish and abort free the handle; verify works from the device alone.
+ * A backend with compares_on_write does the read-back itself, while it
+ * writes, when the target asks for it: the engine then runs no verify.
  */
 
 /* Where one image goes: a config target with its slot resolved. */
@@ -32,6 +35,13 @@ struct backend_target {
 
 struct backend_ops {
 	const char *name;	/* the manifest's and config's "type" */
+	/*
+	 * With the target's readback, write compares each block with what
+	 * it just wrote, as flashcp does, and fails with SU_ERR_WRITE_FAILED
+	 * (detail "readback") on a mismatch; verify then is only for
+	 * callers that check a device later (su-backend-write --verify-only).
+	 */
+	bool compares_on_write;
 
 	/*
 	 * Prepare to write exactly @size bytes (the decompressed length) to

@@ -26,8 +26,12 @@
  * sizes, or whose good blocks (size minus bad blocks) cannot hold the
  * image.
  *
- * The read-back (verify) reads the first `size` bytes again, stepping
- * over bad blocks the same way, and compares their SHA-256.
+ * With the target's readback, each block is read back right after it is
+ * written and compared with the image's bytes (flashcp's check), so the
+ * install engine runs no separate pass (compares_on_write). The verify
+ * op, for a later check of the device, reads the first `size` bytes
+ * again, stepping over bad blocks the same way, and compares their
+ * SHA-256.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -120,16 +124,17 @@ enum su_err mtdb_check_fit(const struct mtdb_geom *g, int nbad, uint64_t size,
 
 enum su_err mtdb_writer_init(struct mtdb_writer *w, const struct mtdb_geom *g,
 			     const struct mtdb_io *io, const char *label,
-			     struct su_error *err)
+			     bool compare, struct su_error *err)
 {
 	memset(w, 0, sizeof(*w));
 	w->geom = g;
 	w->io = io;
 	w->label = label;
+	w->compare = compare;
 	w->buf = malloc(g->eb_size);
-	if (!g->nand)
+	if (!g->nand || compare)
 		w->check = malloc(g->eb_size);
-	if (!w->buf || (!g->nand && !w->check)) {
+	if (!w->buf || ((!g->nand || compare) && !w->check)) {
 		mtdb_writer_free(w);
 		return su_error_set(err, SU_ERR_NOMEM,
 				    "%s: cannot allocate a %d-byte eraseblock buffer",
@@ -210,6 +215,24 @@ static enum su_err prepare_block(struct mtdb_writer *w, int eb, bool *lost,
 	return mark_bad(w, eb, "erase", err);
 }
 
+/* With compare: @eb, just written, must read back as @data. */
+static enum su_err compare_block(struct mtdb_writer *w, int eb,
+				 const uint8_t *data, int len,
+				 struct su_error *err)
+{
+	const struct mtdb_io *io = w->io;
+
+	if (io->read(io->ctx, eb, w->check, len))
+		return su_error_setd(err, SU_ERR_WRITE_FAILED, "readback",
+				     "%s: read back eraseblock %d: %m",
+				     w->label, eb);
+	if (memcmp(w->check, data, (size_t)len))
+		return su_error_setd(err, SU_ERR_WRITE_FAILED, "readback",
+				     "%s: eraseblock %d reads back other bytes than were written to it",
+				     w->label, eb);
+	return SU_OK;
+}
+
 /* Put @len bytes (a block, or the padded tail) into the next good block. */
 static enum su_err put_block(struct mtdb_writer *w, const uint8_t *data,
 			     int len, struct su_error *err)
@@ -237,7 +260,8 @@ static enum su_err put_block(struct mtdb_writer *w, const uint8_t *data,
 		if (lost)
 			continue;
 		if (!io->write(io->ctx, eb, data, len))
-			return SU_OK;
+			return w->compare ? compare_block(w, eb, data, len, err)
+					  : SU_OK;
 		if (errno != EIO || !w->geom->bb_allowed)
 			return su_error_set(err, SU_ERR_WRITE_FAILED,
 					    "%s: write %d bytes to eraseblock %d: %m",
@@ -661,7 +685,7 @@ static enum su_err mtd_open(const struct backend_target *t, uint64_t size,
 	if (rc)
 		goto fail;
 	rc = mtdb_writer_init(&h->w, &h->dev.geom, &h->dev.io, h->dev.label,
-			      err);
+			      t->cfg && t->cfg->readback, err);
 	if (rc)
 		goto fail;
 	*handle = h;
@@ -736,6 +760,7 @@ static enum su_err mtd_verify(const struct backend_target *t, uint64_t size,
 
 const struct backend_ops backend_mtd = {
 	.name = "mtd",
+	.compares_on_write = true,
 	.open = mtd_open,
 	.write = mtd_write_op,
 	.finish = mtd_finish,

@@ -49,7 +49,9 @@ struct mtdb_writer {
 	const struct mtdb_io *io;
 	const char *label;	/* "mtd:kernel (/dev/mtd3)", for messages */
 	uint8_t *buf;		/* the block being filled */
-	uint8_t *check;		/* NOR: the block's old content */
+	uint8_t *check;		/* NOR: the block's old content; and
+				 * with compare, what was just written */
+	bool compare;		/* read each block back and compare it */
 	size_t fill;
 	int next_eb;		/* first block not yet used */
 	/* What happened, for tests and logs. */
@@ -83,10 +85,15 @@ enum su_err mtdb_count_bad(const struct mtdb_geom *g, const struct mtdb_io *io,
 enum su_err mtdb_check_fit(const struct mtdb_geom *g, int nbad, uint64_t size,
 			   const char *label, struct su_error *err);
 
-/* Start writing at block 0. Errors: SU_ERR_NOMEM. */
+/*
+ * Start writing at block 0. With @compare, each block is read back right
+ * after it is written and compared with what was given, as flashcp does:
+ * a mismatch or a read error is SU_ERR_WRITE_FAILED (detail "readback").
+ * Errors: SU_ERR_NOMEM.
+ */
 enum su_err mtdb_writer_init(struct mtdb_writer *w, const struct mtdb_geom *g,
 			     const struct mtdb_io *io, const char *label,
-			     struct su_error *err);
+			     bool compare, struct su_error *err);
 
 /* The next @len bytes of the image; full blocks go to flash at once. */
 enum su_err mtdb_writer_put(struct mtdb_writer *w, const void *data,

@@ -220,9 +220,17 @@ static enum su_err put(struct run *r, const struct install_step *st, void *h,
 	return SU_OK;
 }
 
+/* True when the engine reads the image back after writing it. */
+static bool engine_verifies(const struct install_step *st)
+{
+	return st->target->readback && st->backend->verify &&
+	       !st->backend->compares_on_write;
+}
+
 /*
  * Stream the payload into the backend; *@installed gets the SHA-256 of
- * the bytes written, for the read-back. The last block is held back
+ * the bytes written, for the read-back (only when the engine verifies:
+ * nothing else uses it). The last block is held back
  * until the stored bytes' hash has passed: a UBI volume update completes
  * with its final byte, so a payload changed since it was verified must
  * never reach it whole.
@@ -234,6 +242,7 @@ static enum su_err copy(struct run *r, const struct install_step *st,
 	const uint64_t limit = st->image->installed_size;
 	const void *buf, *held = NULL;
 	size_t len, held_len = 0;
+	const bool hash = engine_verifies(st);
 	uint64_t seen = 0;
 	struct digest d;
 	enum su_err rc;
@@ -244,7 +253,8 @@ static enum su_err copy(struct run *r, const struct install_step *st,
 			return su_error_set(err, SU_ERR_SIZE_MISMATCH,
 					    "payload %s decompresses to more than its installed_size of %" PRIu64 " bytes; stopped before writing past it",
 					    st->image->file, limit);
-		digest_update(&d, buf, len);
+		if (hash)
+			digest_update(&d, buf, len);
 		seen += len;
 		if (held_len && (rc = put(r, st, h, held, held_len, err)))
 			return rc;
@@ -326,7 +336,7 @@ static enum su_err run_step(struct run *r, size_t i, struct su_error *err)
 	r->p.total = st->image->installed_size;
 	report(r, "writing", true);
 	rc = write_image(r, st, &bt, installed, err);
-	if (!rc && st->target->readback && st->backend->verify) {
+	if (!rc && engine_verifies(st)) {
 		report(r, "verifying", true);
 		rc = st->backend->verify(&bt, st->image->installed_size,
 					 installed, err);

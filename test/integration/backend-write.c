@@ -6,7 +6,9 @@
  *   su-backend-write TYPE DEVICE IMAGE [KEY=VALUE ...]
  *	open the backend TYPE on DEVICE for IMAGE's size, write IMAGE in
  *	chunks of random sizes, finish; with readback=yes, then run the
- *	backend's verify against IMAGE's SHA-256.
+ *	backend's verify against IMAGE's SHA-256, unless the backend
+ *	compares each block as it writes it (compares_on_write), as the
+ *	install engine does.
  *   su-backend-write --verify-only SHA256 TYPE DEVICE IMAGE [KEY=VALUE ...]
  *	only the verify, of IMAGE's size, against SHA256.
  *
@@ -69,6 +71,12 @@ static size_t chunk_size(void)
 	}
 }
 
+/* As the install engine: a backend that compares on write needs no pass. */
+static bool driver_verifies(const struct run *r)
+{
+	return r->cfg.readback && r->ops->verify && !r->ops->compares_on_write;
+}
+
 static enum su_err stream(struct run *r, int fd, void *h, struct digest *d,
 			  struct su_error *err)
 {
@@ -87,7 +95,7 @@ static enum su_err stream(struct run *r, int fd, void *h, struct digest *d,
 			return su_error_set(err, SU_ERR_IO, "read %s: %s",
 					    r->image, n ? strerror(errno) :
 					    "shorter than it was");
-		if (r->cfg.readback)
+		if (driver_verifies(r))
 			digest_update(d, buf, (size_t)n);
 		rc = r->ops->write(h, buf, (size_t)n, err);
 		if (rc)
@@ -119,7 +127,7 @@ static enum su_err write_image(struct run *r, struct su_error *err)
 	}
 	rc = r->ops->finish(h, err);
 	digest_final(&d, sha);
-	if (!rc && r->cfg.readback && r->ops->verify)
+	if (!rc && driver_verifies(r))
 		rc = r->ops->verify(&r->target, r->size, sha, err);
 out:
 	close(fd);

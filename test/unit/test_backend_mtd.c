@@ -27,6 +27,8 @@ struct fake {
 	bool bad[MAX_EB];
 	bool erase_eio[MAX_EB];	/* erasing this block fails with EIO */
 	bool write_eio[MAX_EB];	/* programming it fails with EIO */
+	bool stuck[MAX_EB];	/* its last byte's low bit stays 0 */
+	bool compare;		/* write_all's writer reads back */
 	int erases[MAX_EB];
 	int writes[MAX_EB];
 	int marks;
@@ -101,6 +103,8 @@ static int f_write(void *ctx, int eb, const void *buf, int len)
 	}
 	for (int i = 0; i < len; i++)
 		m[i] &= p[i];		/* bits only go from 1 to 0 */
+	if (f->stuck[eb])
+		m[len - 1] &= 0xFE;	/* success reported, wrong data */
 	return 0;
 }
 
@@ -151,7 +155,7 @@ static enum su_err write_all(struct fake *f, struct mtdb_writer *w,
 {
 	enum su_err rc;
 
-	rc = mtdb_writer_init(w, &f->geom, &f->io, "fake", err);
+	rc = mtdb_writer_init(w, &f->geom, &f->io, "fake", f->compare, err);
 	if (rc)
 		return rc;
 	for (size_t off = 0; off < len;) {
@@ -461,6 +465,68 @@ static void test_erase_rest(void **state)
 }
 
 /* The read-back steps over bad blocks; too few good ones is an error. */
+/* With compare, a block that reads back wrong stops the write. */
+static void test_compare_catches_mismatch(void **state)
+{
+	struct fake *f = fake_new(8, 4096, 1, false);
+	size_t len = 5 * 4096;
+	uint8_t *img = pattern(len, 11);
+	struct su_error err = { 0 };
+	struct mtdb_writer w;
+	int i;
+
+	(void)state;
+	/* A byte whose low bit is 1, at the end of block 2. */
+	img[3 * 4096 - 1] |= 1;
+	f->stuck[2] = true;
+	f->compare = true;
+	assert_int_equal(write_all(f, &w, img, len, 1000, false, &err),
+			 SU_ERR_WRITE_FAILED);
+	assert_string_equal(err.detail, "readback");
+	assert_non_null(strstr(err.message, "eraseblock 2"));
+	/* It stopped there: block 3 was never written. */
+	assert_int_equal(f->writes[3], 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(f->writes[i], 1);
+
+	/* Without compare the writer trusts the driver and goes on. */
+	fake_free(f);
+	f = fake_new(8, 4096, 1, false);
+	f->stuck[2] = true;
+	su_error_clear(&err);
+	assert_int_equal(write_all(f, &w, img, len, 1000, false, &err), SU_OK);
+	assert_int_equal(f->writes[4], 1);
+	free(img);
+	fake_free(f);
+}
+
+/* With compare, NAND still steps over bad blocks and pads the tail. */
+static void test_compare_nand_bad_blocks(void **state)
+{
+	struct fake *f = fake_new(12, 2048, 512, true);
+	size_t len = 4 * 2048 + 700;
+	uint8_t *img = pattern(len, 5);
+	const int ebs[] = { 0, 2, 3, 5, 6 };
+	struct su_error err = { 0 };
+	struct mtdb_writer w;
+
+	(void)state;
+	f->bad[1] = f->bad[4] = true;
+	f->compare = true;
+	assert_int_equal(write_all(f, &w, img, len, 777, false, &err), SU_OK);
+	assert_layout(f, img, len, ebs);
+	/* A stuck bit in the padded tail (0xFF written) is caught too. */
+	fake_free(f);
+	f = fake_new(12, 2048, 512, true);
+	f->stuck[4] = true;
+	f->compare = true;
+	assert_int_equal(write_all(f, &w, img, len, 777, false, &err),
+			 SU_ERR_WRITE_FAILED);
+	assert_string_equal(err.detail, "readback");
+	free(img);
+	fake_free(f);
+}
+
 static void test_read_digest_short(void **state)
 {
 	struct fake *f = fake_new(3, 2048, 512, true);
@@ -528,6 +594,8 @@ int main(void)
 		cmocka_unit_test(test_nand_runs_out_of_blocks),
 		cmocka_unit_test(test_nor_eio_is_an_error),
 		cmocka_unit_test(test_erase_rest),
+		cmocka_unit_test(test_compare_catches_mismatch),
+		cmocka_unit_test(test_compare_nand_bad_blocks),
 		cmocka_unit_test(test_read_digest_short),
 		cmocka_unit_test(test_ops_errors),
 	};

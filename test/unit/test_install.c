@@ -143,7 +143,8 @@ static enum su_err fake_verify(const struct backend_target *t, uint64_t size,
 	return SU_OK;
 }
 
-static const struct backend_ops fake_ops = {
+/* Not const: test_compares_on_write sets the flag, fake_reset clears it. */
+static struct backend_ops fake_ops = {
 	.name = "fake",
 	.open = fake_open,
 	.write = fake_write,
@@ -162,6 +163,7 @@ static const struct backend_ops *fake_lookup(const char *name)
 
 static void fake_reset(void)
 {
+	fake_ops.compares_on_write = false;
 	for (size_t i = 0; i < fake.n; i++)
 		free(fake.rec[i].data);
 	memset(&fake, 0, sizeof(fake));
@@ -1162,6 +1164,25 @@ static void test_readback_failure(void **state)
 	assert_env(fx, "upgrade_available", NULL);
 }
 
+/* A backend that compares as it writes gets no verify pass, even with
+ * readback: its write already failed on a mismatch. */
+static void test_compares_on_write(void **state)
+{
+	struct fx *fx = *state;
+	struct su_error err;
+
+	add_image(fx, "rootfs", "fake", COMPRESSION_GZIP, make_data(BIG, 6), BIG);
+	build_ok(fx);
+	fake_ops.compares_on_write = true;
+	fake.verify_rc = SU_ERR_WRITE_FAILED;
+	if (install_run(fx->plan, fx->env, NULL, NULL, &err))
+		fail_msg("%s", err.message);
+	assert_int_equal(fake.verified, 0);
+	assert_received(0, fx, 0, "/dev/fake-b");
+	assert_true(fake.rec[0].finished);
+	assert_env(fx, "boot_slot", "b");
+}
+
 /* ---- progress ---- */
 
 struct seen {
@@ -1405,6 +1426,7 @@ int main(void)
 		T(test_short_output),
 		T(test_truncated_bundle),
 		T(test_readback_failure),
+		T(test_compares_on_write),
 		T(test_progress),
 		T(test_mark_good),
 		T(test_bundle_file_ab),
