@@ -48,7 +48,7 @@
  * The child reports its error in a shared anonymous page and exits 1.
  * It calls nothing but libarchive and the C library (glibc keeps malloc
  * usable after fork in a threaded program) and leaves with _exit(),
- * its libarchive handles freed first (child_exit). abort() ends the
+ * its libarchive handles freed first (tar_extract). abort() ends the
  * stream and lets the child stop at its end; SIGKILL only for a child
  * that does not (CHILD_WAIT_MS).
  */
@@ -76,6 +76,7 @@
 #include "backend.h"
 #include "blockdev.h"
 #include "child.h"
+#include "tar.h"
 
 #define MKFS_MAX_ARGS	32
 #define MOUNT_FLAGS	(MS_NOSUID | MS_NODEV)
@@ -90,17 +91,11 @@
  * extraction starts in an empty directory, so an existing file is one
  * the archive made; libarchive replaces it (O_EXCL, then unlink). */
 #define STAGE_NAME	".sysupgraded-new"
-#define RAW_MESSAGE	500	/* a child's message before su_shown() */
 #define PATH_SHOWN	160	/* bytes of a file's name in a message */
 #define CHILD_WAIT_MS	5000	/* abort: for the child to see the end */
 
 extern char **environ;
 
-/* Written by the child, read by the parent once the child is gone. */
-struct child_report {
-	char message[SU_SHOWN_SIZE(RAW_MESSAGE)];
-	bool root_entry;	/* the archive lists "." */
-};
 
 struct tar {
 	char *device;
@@ -113,9 +108,8 @@ struct tar {
 	dev_t fs;		/* the target's filesystem */
 	pid_t child;
 	int sock;		/* our end; the child reads the tar from it */
-	struct child_report *report;
+	struct tar_report *report;	/* shared with the child */
 	uint64_t size, given;
-	struct archive *in, *out;	/* the child's */
 };
 
 static const char *const known_options[] = {
@@ -145,7 +139,14 @@ static void drain(int fd)
 		;
 }
 
-/* ---- the child: extraction ---- */
+/* ---- the extraction (the child's, or a fuzzer's in-process) ---- */
+
+/* One extraction: its libarchive handles and its report. */
+struct extraction {
+	struct archive *in, *out;
+	bool allow_devices;
+	struct tar_report *report;
+};
 
 static const char *why(struct archive *a)
 {
@@ -154,25 +155,10 @@ static const char *why(struct archive *a)
 	return s ? s : "unknown libarchive error";
 }
 
-/* The child's end. _exit() skips atexit(), where LeakSanitizer would
- * look: the handles are freed here, or they would leak unseen on every
- * install (valgrind saw them, LSan could not). After a failure, freeing
- * the output still sets the modes and times of the directories made so
- * far, in the stage that abort() removes; archive_write_fail() would
- * spare that, but then libarchive 3.6 never frees its list of them. */
-static void __attribute__((noreturn)) child_exit(struct tar *t, int status)
+static int __attribute__((format(printf, 2, 3)))
+extract_fail(struct extraction *x, const char *fmt, ...)
 {
-	if (t->out)
-		archive_write_free(t->out);
-	if (t->in)
-		archive_read_free(t->in);
-	_exit(status);
-}
-
-static void __attribute__((noreturn, format(printf, 2, 3)))
-child_fail(struct tar *t, const char *fmt, ...)
-{
-	char raw[RAW_MESSAGE + 1];
+	char raw[TAR_RAW_MESSAGE + 1];
 	va_list ap;
 
 	/* Names in it are the archive's, libarchive's messages quote them
@@ -180,8 +166,8 @@ child_fail(struct tar *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	su_shown(t->report->message, RAW_MESSAGE, raw, strlen(raw));
-	child_exit(t, 1);
+	su_shown(x->report->message, TAR_RAW_MESSAGE, raw, strlen(raw));
+	return -1;
 }
 
 static const char *entry_name(struct archive_entry *e)
@@ -191,20 +177,22 @@ static const char *entry_name(struct archive_entry *e)
 	return name ? name : "(no name)";
 }
 
-static void copy_data(struct tar *t, struct archive *in, struct archive *out,
-		      struct archive_entry *e)
+static int copy_data(struct extraction *x, struct archive_entry *e)
 {
 	const void *buf;
 	size_t len;
 	la_int64_t off;
 	int r;
 
-	while ((r = archive_read_data_block(in, &buf, &len, &off)) ==
+	while ((r = archive_read_data_block(x->in, &buf, &len, &off)) ==
 	       ARCHIVE_OK)
-		if (archive_write_data_block(out, buf, len, off) < ARCHIVE_OK)
-			child_fail(t, "%s: %s", entry_name(e), why(out));
+		if (archive_write_data_block(x->out, buf, len, off) <
+		    ARCHIVE_OK)
+			return extract_fail(x, "%s: %s", entry_name(e),
+					    why(x->out));
 	if (r != ARCHIVE_EOF)
-		child_fail(t, "%s: %s", entry_name(e), why(in));
+		return extract_fail(x, "%s: %s", entry_name(e), why(x->in));
+	return 0;
 }
 
 /* @name without the "./" and "/" it may start with. */
@@ -223,67 +211,93 @@ static const char *relative(const char *name)
 /* The archive's "." is the target's top directory: finish() gives that
  * the staging directory's mode, owner and times. A name inside the
  * staging directory's own would be moved onto itself. */
-static void check_name(struct tar *t, struct archive_entry *e)
+static int check_name(struct extraction *x, struct archive_entry *e)
 {
 	const char *rel = relative(entry_name(e));
 	size_t n = strlen(STAGE_NAME);
 
 	if (!rel[0] || !strcmp(rel, "."))
-		t->report->root_entry = true;
+		x->report->root_entry = true;
 	if (!strncmp(rel, STAGE_NAME, n) && (!rel[n] || rel[n] == '/'))
-		child_fail(t, "%s: name reserved for the extraction (%s)",
-			   entry_name(e), STAGE_NAME);
+		return extract_fail(x, "%s: name reserved for the extraction (%s)",
+				    entry_name(e), STAGE_NAME);
+	return 0;
 }
 
-static void extract_entry(struct tar *t, struct archive *in,
-			  struct archive *out, struct archive_entry *e)
+static int extract_entry(struct extraction *x, struct archive_entry *e)
 {
 	mode_t type = archive_entry_filetype(e);
 
-	check_name(t, e);
-	if ((type == AE_IFCHR || type == AE_IFBLK) && !t->allow_devices)
-		child_fail(t, "%s: device node refused (allow_devices = no)",
-			   entry_name(e));
+	if (check_name(x, e) < 0)
+		return -1;
+	if ((type == AE_IFCHR || type == AE_IFBLK) && !x->allow_devices)
+		return extract_fail(x, "%s: device node refused (allow_devices = no)",
+				    entry_name(e));
 	/* A warning here is a mode, owner, xattr or ACL that was not
 	 * kept: for a root filesystem that is a broken image. */
-	if (archive_write_header(out, e) != ARCHIVE_OK)
-		child_fail(t, "%s: %s", entry_name(e), why(out));
-	if (archive_entry_size(e) > 0)
-		copy_data(t, in, out, e);
-	if (archive_write_finish_entry(out) != ARCHIVE_OK)
-		child_fail(t, "%s: %s", entry_name(e), why(out));
+	if (archive_write_header(x->out, e) != ARCHIVE_OK)
+		return extract_fail(x, "%s: %s", entry_name(e), why(x->out));
+	if (archive_entry_size(e) > 0 && copy_data(x, e) < 0)
+		return -1;
+	if (archive_write_finish_entry(x->out) != ARCHIVE_OK)
+		return extract_fail(x, "%s: %s", entry_name(e), why(x->out));
+	return 0;
 }
 
-static void __attribute__((noreturn)) extract(struct tar *t, int fd)
+static int extract_stream(struct extraction *x, int fd, const char *root)
 {
-	struct archive *in = t->in = archive_read_new();
-	struct archive *out = t->out = archive_write_disk_new();
 	struct archive_entry *e;
 	int r;
 
-	if (!in || !out)
-		child_fail(t, "libarchive: out of memory");
-	if (chdir(t->stagedir) < 0)
-		child_fail(t, "chdir %s: %s", t->stagedir, strerror(errno));
+	if (!x->in || !x->out)
+		return extract_fail(x, "libarchive: out of memory");
+	if (chdir(root) < 0)
+		return extract_fail(x, "chdir %s: %s", root, strerror(errno));
 	umask(022);	/* for parents the archive does not list */
 	/* tar covers ustar, pax and GNU tar. No user-database lookup is
 	 * set on @out, so owners stay numeric. */
-	archive_read_support_format_tar(in);
-	archive_write_disk_set_options(out, EXTRACT_FLAGS);
-	if (archive_read_open_fd(in, fd, 64 * 1024) != ARCHIVE_OK)
-		child_fail(t, "%s", why(in));
-	while ((r = archive_read_next_header(in, &e)) != ARCHIVE_EOF) {
+	archive_read_support_format_tar(x->in);
+	archive_write_disk_set_options(x->out, EXTRACT_FLAGS);
+	if (archive_read_open_fd(x->in, fd, 64 * 1024) != ARCHIVE_OK)
+		return extract_fail(x, "%s", why(x->in));
+	while ((r = archive_read_next_header(x->in, &e)) != ARCHIVE_EOF) {
 		if (r < ARCHIVE_WARN)
-			child_fail(t, "%s", why(in));
-		extract_entry(t, in, out, e);
+			return extract_fail(x, "%s", why(x->in));
+		if (extract_entry(x, e) < 0)
+			return -1;
 	}
 	/* Directory modes and times are set here, last. */
-	if (archive_write_close(out) != ARCHIVE_OK)
-		child_fail(t, "%s", why(out));
+	if (archive_write_close(x->out) != ARCHIVE_OK)
+		return extract_fail(x, "%s", why(x->out));
 	/* Take what follows the end marker (tar pads to a record), so the
 	 * parent's last write() does not meet a closed socket. */
 	drain(fd);
-	child_exit(t, 0);
+	return 0;
+}
+
+/* The handles are freed on every path: the child leaves with _exit(),
+ * which skips atexit(), where LeakSanitizer would look (valgrind saw
+ * them leak on every install, LSan could not). After a failure,
+ * freeing the output still sets the modes and times of the directories
+ * made so far, in the stage that abort() removes; archive_write_fail()
+ * would spare that, but then libarchive 3.6 never frees its list of
+ * them. */
+int tar_extract(int fd, const char *root, bool allow_devices,
+		struct tar_report *report)
+{
+	struct extraction x = {
+		.in = archive_read_new(),
+		.out = archive_write_disk_new(),
+		.allow_devices = allow_devices,
+		.report = report,
+	};
+	int r = extract_stream(&x, fd, root);
+
+	if (x.out)
+		archive_write_free(x.out);
+	if (x.in)
+		archive_read_free(x.in);
+	return r;
 }
 
 /* ---- the parent ---- */
@@ -315,7 +329,8 @@ static enum su_err start_child(struct tar *t, struct su_error *err)
 		if (sv[1] > 3)
 			close_range(3, (unsigned)sv[1] - 1, 0);
 		close_range((unsigned)sv[1] + 1, ~0u, 0);
-		extract(t, sv[1]);
+		_exit(tar_extract(sv[1], t->stagedir, t->allow_devices,
+				  t->report) < 0);
 	}
 	close(sv[1]);
 	t->sock = sv[0];
@@ -841,7 +856,7 @@ static void tar_free(struct tar *t)
 }
 
 /* After the stream ended (the socket closed): the child meets its end
- * in the middle of the archive and exits through child_fail(). One that
+ * in the middle of the archive and exits 1. One that
  * has not within CHILD_WAIT_MS (stuck on a slow device) is killed. */
 static void stop_child(struct tar *t)
 {

@@ -13,8 +13,13 @@ load.py PORT TOKEN CA BUNDLE DAEMON_PID SECONDS SLOW_ADDRS
    (half open TCP that send nothing, half TLS that dribble one header
    line every 5 s), then one upload from 127.0.0.1 must succeed.
 The daemon's memory (VmRSS, VmHWM, smaps_rollup Pss and Private_Dirty)
-is read after each phase. Prints one JSON object.
+is read after each phase, and the daemon's CPU seconds (utime+stime)
+in each upload phase. LOAD_NICE=N runs the pollers and readers at nice
+N and the uploads at the caller's priority (separates the load
+generator's own CPU, on the same cores, from the daemon's contention).
+Prints one JSON object.
 """
+import os
 import http.client
 import json
 import socket
@@ -45,11 +50,22 @@ def memory():
     return {k + "_kB": v for k, v in out.items()}
 
 
+def cpu_s():
+    f = open(f"/proc/{dpid}/stat").read().rpartition(")")[2].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+load_nice = int(os.environ.get("LOAD_NICE", "0"))
+if load_nice:
+    os.nice(load_nice)
+
+
 def upload():
     r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{time_total}",
                         "--cacert", ca, "-H", "Authorization: Bearer " + token,
                         "-T", bundle, f"https://127.0.0.1:{port}/api/v1/bundle"],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True,
+                       preexec_fn=(lambda: os.nice(-load_nice)) if load_nice else None)
     code, t = r.stdout.split()
     if code != "200":
         raise SystemExit(f"load: upload answered {code}: {r.stderr}")
@@ -146,8 +162,12 @@ def dribble(socks, until):
 
 
 result = {"mem_idle": memory()}
+c0 = cpu_s()
 result["unloaded_s"] = statistics.median(upload() for _ in range(3))
+result["daemon_cpu_s_per_upload_unloaded"] = (cpu_s() - c0) / 3
+c0 = cpu_s()
 times = loaded()
+result["daemon_cpu_s_per_upload_loaded"] = (cpu_s() - c0) / len(times)
 result["loaded_s"] = statistics.median(times)
 result["loaded_uploads"] = len(times)
 result["throughput_ratio"] = result["unloaded_s"] / result["loaded_s"]

@@ -7,10 +7,13 @@
 # connections from 8 loopback addresses (127.0.0.2-9). Reports the
 # upload times and their ratio, the pollers' and readers' errors, and
 # the daemon's memory after each phase (test/bench/load.py). Runs the
-# daemon with its default connection limits ([server] max_connections
-# and connection_timeout unset). Needs root (it mounts a tmpfs).
+# daemon with max_connections = MAXCONN (default 256: the default 32
+# would evict idle keep-alive pollers, and its per-address limit of 15
+# would refuse 100 of them from 127.0.0.1) and the default
+# connection_timeout. Needs root (it mounts a tmpfs).
 # Not a pass/fail test.
-#   test/bench/load.sh BUILD_DIR [MiB] [SECONDS]
+# LOAD_NICE=N: the pollers and readers at nice N (see load.py).
+#   [MAXCONN=N] [LOAD_NICE=N] test/bench/load.sh BUILD_DIR [MiB] [SECONDS]
 set -eu
 build=$(cd "$1" && pwd)
 mib=${2:-256}
@@ -25,8 +28,9 @@ daemon_init
 mount_staging $((mib * 3 + 64))M
 CONF_STAGING="max_size = $((mib + 16))M"
 write_config
-# the defaults, not the test helpers' values
-sed -i '/^max_connections = /d; /^connection_timeout = /d' daemon.conf
+# connection_timeout: the default, not the test helpers' value
+sed -i "s/^max_connections = .*/max_connections = ${MAXCONN:-256}/
+	/^connection_timeout = /d" daemon.conf
 daemon_start
 
 head -c $((mib * 1048576)) /dev/urandom >payload.img
