@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The oldest libmicrohttpd and libarchive sysupgraded may be built with,
 # and why. Included by CMakeLists.txt after pkg_check_modules(MHD ...)
-# and pkg_check_modules(LIBARCHIVE ...); the su_*_refusal() functions
+# (cmake/DeviceDeps.cmake) and pkg_check_modules(LIBARCHIVE ...); with
+# SU_TOOLS_ONLY only libarchive is checked. The su_*_refusal() functions
 # also run alone under `cmake -P` (test/cmake/dependency-versions.cmake).
 #
 # libmicrohttpd >= 0.9.76, or a 0.9.75 with the fix for CVE-2023-27371:
@@ -90,8 +91,9 @@ function(su_deb_version out file)
 	set(${out} "${ver}" PARENT_SCOPE)
 endfunction()
 
-# The check itself, when included from the build (not under -P).
-if(NOT CMAKE_SCRIPT_MODE_FILE)
+# The check itself, when included from the build (not under -P); the
+# libmicrohttpd half only where cmake/DeviceDeps.cmake looked for it.
+if(NOT CMAKE_SCRIPT_MODE_FILE AND NOT SU_TOOLS_ONLY)
 	# The library the daemon links: the first of MHD's link libraries.
 	list(GET MHD_LINK_LIBRARIES 0 su_mhd_lib)
 	set(su_mhd_deb "")
@@ -105,6 +107,8 @@ if(NOT CMAKE_SCRIPT_MODE_FILE)
 	if(su_mhd_deb)
 		message(STATUS "libmicrohttpd ${MHD_VERSION}: Debian's ${su_mhd_deb}, which has the CVE-2023-27371 fix")
 	endif()
+endif()
+if(NOT CMAKE_SCRIPT_MODE_FILE)
 	su_archive_refusal(su_why "${LIBARCHIVE_VERSION}")
 	if(su_why)
 		message(FATAL_ERROR "${su_why} (found ${LIBARCHIVE_LINK_LIBRARIES})")

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sysupgrade-bundle: create, sign, inspect and verify update bundles.
- * A thin front end over libsysupgrade; each verb lives in its cmd_*.c.
+ * A thin front end over the format library (sysupgrade-format, no
+ * device code); each verb lives in its cmd_*.c.
  */
 #include <getopt.h>
 #include <stdarg.h>

@@ -32,7 +32,8 @@ BR_MK = os.path.join(PKG, "buildroot/sysupgraded/sysupgraded.mk")
 BR_CONFIG = os.path.join(PKG, "buildroot/sysupgraded/Config.in")
 YOCTO = os.path.join(PKG, "yocto/sysupgraded_git.bb")
 CMAKE_FILES = ["CMakeLists.txt", "lib/CMakeLists.txt", "daemon/CMakeLists.txt",
-               "tools/CMakeLists.txt", "flash-backends/CMakeLists.txt"]
+               "tools/CMakeLists.txt", "flash-backends/CMakeLists.txt",
+               "cmake/DeviceDeps.cmake"]
 CMAKE_KEYWORDS = {"REQUIRED", "IMPORTED_TARGET", "GLOBAL", "QUIET", "NAMES",
                   "NO_CMAKE_PATH", "NO_DEFAULT_PATH"}
 

@@ -2,7 +2,7 @@
 /*
  * The bundle reader must give the same verdict, and the same payload
  * bytes and offsets, however the stream is chunked. Bundles are built
- * at test time: keys and signature by libsysupgrade, the container by
+ * at test time: keys and signature by sysupgrade-format, the container by
  * GNU tar, as a user following the README would.
  */
 #include <setjmp.h>
