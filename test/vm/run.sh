@@ -4,13 +4,16 @@
 #   test/vm/run.sh -k VMLINUZ -i INITRAMFS -l LOG [--disk FILE]...
 #       [--hostfwd 127.0.0.1:HOSTPORT-:GUESTPORT]... [--append ARGS]
 #       [--timeout SECS] [--expect-reboot] [--reboot-in-place] [--rng]
+#       [--pidfile FILE]
 # The console goes to stdout and to LOG. With --reboot-in-place qemu
 # runs without -no-reboot: a reboot of the guest starts it again with
 # the same kernel, initramfs and disks, as a device's reset would, and
 # only a poweroff (or the timeout) ends it. --rng attaches a virtio-rng
 # device fed by the host's /dev/urandom (the guest loads virtio_rng):
 # under TCG the kernel's own entropy takes a minute or more, and
-# systemd and TLS wait for it. Always TCG: /dev/kvm may open here but
+# systemd and TLS wait for it. --pidfile FILE has qemu write its own
+# PID there (qemu's -pidfile), for a test that cuts the power with
+# SIGKILL: qemu dies, not timeout(1) around it. Always TCG: /dev/kvm may open here but
 # a KVM guest hung after the firmware (a kvm_pvm host). Exit status:
 #   0  the guest printed SU-VM-RESULT: PASS (or, with --expect-reboot,
 #      printed SU-VM-REBOOTING and qemu then exited)
@@ -26,7 +29,7 @@ die() {
 }
 
 kernel='' initrd='' log='' append='' disks='' fwds=''
-timeout=90 expect_reboot='' no_reboot=-no-reboot rng=''
+timeout=90 expect_reboot='' no_reboot=-no-reboot rng='' pidfile=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--expect-reboot) expect_reboot=1; shift; continue ;;
@@ -46,6 +49,7 @@ while [ $# -gt 0 ]; do
 			die "--hostfwd wants 127.0.0.1:HOSTPORT-:GUESTPORT, not '$2'"
 		fwds="$fwds,hostfwd=tcp:$2" ;;
 	--append) append="$append $2" ;;
+	--pidfile) pidfile=$2 ;;
 	--timeout) timeout=$2
 		case $2 in ''|*[!0-9]*) die "--timeout wants seconds, not '$2'" ;; esac ;;
 	*) die "unknown argument '$1'" ;;
@@ -64,6 +68,7 @@ if [ -n "$rng" ]; then
 	set -- "$@" -object rng-random,filename=/dev/urandom,id=rng0 \
 		-device virtio-rng-pci,rng=rng0
 fi
+[ -z "$pidfile" ] || set -- "$@" -pidfile "$pidfile"
 for d in $disks; do
 	set -- "$@" -drive "file=$d,format=raw,if=virtio"
 done
