@@ -319,7 +319,9 @@ static bool link_beneath(const char *pid, const char *what, const char *mp,
 	size_t len = strlen(mp);
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%s/%s", pid, what);
+	if (snprintf(path, sizeof(path), "/proc/%s/%s", pid, what) >=
+	    (int)sizeof(path))
+		return false;
 	n = readlink(path, target, size - 1);
 	if (n < 0)
 		return false;
