@@ -4,8 +4,10 @@
 # sysupgraded (PUT /api/v1/bundle: verified as it streams, staged in a
 # tmpfs), against the same curl upload to nginx (HTTPS, WebDAV PUT whose
 # request body nginx writes to a file on the same tmpfs), in the same
-# run. Best of N; also the daemon's idle RSS, its peak RSS over the
-# uploads (VmHWM) and the stripped size of the binary. Needs root (it
+# run. RUNS interleaved rounds (daemon, nginx), medians and their
+# ratio; also the daemon's RSS, PSS and private dirty from
+# /proc/PID/smaps_rollup, idle and peak (sampled every 10 ms during its
+# uploads), and the stripped size of the binary. Needs root (it
 # mounts a tmpfs) and nginx with the dav module (Debian's nginx).
 # Not a pass/fail test.
 #   test/bench/upload.sh BUILD_DIR [MiB] [RUNS]
@@ -32,7 +34,6 @@ mount_staging $((mib * 3 + 64))M
 CONF_STAGING="max_size = $((mib + 16))M"
 write_config
 daemon_start
-idle_rss=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$DPID/status")
 
 # the bundle (read by curl from the tmpfs too, so no disk in the way)
 head -c $((mib * 1048576)) /dev/urandom >payload.img
@@ -67,17 +68,20 @@ nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
 NGINX_PID=$!
 sleep 0.5
 
-# best of RUNS: curl's time_total in ms
-best() {
-	_b=
-	for _i in $(seq 1 "$runs"); do
-		"$@"
-		_t=$(python3 -c "print(int(float(open('t').read().split()[1]) * 1000))")
-		_c=$(cut -d' ' -f1 t)
-		case $_c in 200|201|204) ;; *) echo "bench: HTTP $_c from $*" >&2; exit 1 ;; esac
-		[ -z "$_b" ] || [ "$_t" -lt "$_b" ] && _b=$_t
-	done
-	echo "$_b"
+# curl's time_total in ms, after checking the status
+ms() {
+	_c=$(cut -d' ' -f1 t)
+	case $_c in 200|201|204) ;; *) echo "bench: HTTP $_c from $1" >&2; exit 1 ;; esac
+	python3 -c "print(int(float(open('t').read().split()[1]) * 1000))"
+}
+# CPU time (user + system, ms) of a process, its ended threads included:
+# the daemon's per upload, whatever else loads the machine
+cpu_ms() {
+	awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$1/stat"
+}
+# smaps_rollup fields in kB: Rss Pss Private_Dirty
+rollup() {
+	awk '/^Rss:/ {r=$2} /^Pss:/ {p=$2} /^Private_Dirty:/ {d=$2} END {print r, p, d}' "/proc/$1/smaps_rollup"
 }
 to_daemon() {
 	curl -sS -o /dev/null -w '%{http_code} %{time_total}' --cacert server.pem \
@@ -88,19 +92,48 @@ to_nginx() {
 	curl -sS -o /dev/null -w '%{http_code} %{time_total}' --cacert server.pem \
 		-T "$bundle" "https://127.0.0.1:$NPORT/up/b.tar" >t
 }
-d_ms=$(best to_daemon)
-n_ms=$(best to_nginx)
-peak_rss=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$DPID/status")
+idle_mem=$(rollup "$DPID")
+: >d.ms; : >n.ms; : >peak.mem; : >d.cpu
+for _i in $(seq 1 "$runs"); do
+	# the daemon's smaps_rollup every 10 ms while it receives
+	python3 - "$DPID" >>peak.mem <<'EOP' &
+import os, sys, time
+pid = sys.argv[1]
+peak = [0, 0, 0]
+want = ("Rss:", "Pss:", "Private_Dirty:")
+while not os.path.exists("stop.mem"):
+    with open("/proc/%s/smaps_rollup" % pid) as f:
+        got = {l.split()[0]: int(l.split()[1]) for l in f if l.split()[0] in want}
+    peak = [max(peak[i], got[k]) for i, k in enumerate(want)]
+    time.sleep(0.01)
+print(*peak)
+EOP
+	_w=$!
+	_c0=$(cpu_ms "$DPID")
+	to_daemon; ms to_daemon >>d.ms
+	echo $(($(cpu_ms "$DPID") - _c0)) >>d.cpu
+	: >stop.mem; wait "$_w"; rm stop.mem
+	to_nginx; ms to_nginx >>n.ms
+	rm -f staging/nginx-root/up/b.tar	# room for the next rounds
+done
+med() { sort -n "$1" | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
+d_ms=$(med d.ms)
+n_ms=$(med n.ms)
+peak_mem=$(awk '{for (i=1;i<=3;i++) if ($i>m[i]) m[i]=$i} END {print m[1], m[2], m[3]}' peak.mem)
+echo "rounds (ms): sysupgraded $(tr '\n' ' ' <d.ms)| nginx $(tr '\n' ' ' <n.ms)"
+echo "sysupgraded CPU per upload (ms, user+sys): $(tr '\n' ' ' <d.cpu)median $(med d.cpu)"
 cp "$SU_DAEMON" stripped
 strip stripped
 size=$(stat -c %s stripped)
 proto=$(curl -sS -o /dev/null -w '%{ssl_verify_result}' --cacert server.pem "$BASE/info" >/dev/null; \
 	curl -sSv -o /dev/null --cacert server.pem "$BASE/info" 2>&1 | sed -n 's/^\* SSL connection using \(.*\)/\1/p')
-python3 - "$mib" "$d_ms" "$n_ms" "$idle_rss" "$peak_rss" "$size" "$proto" <<'EOP'
+python3 - "$mib" "$d_ms" "$n_ms" "$size" "$proto" "$idle_mem" "$peak_mem" "$runs" <<'EOP'
 import sys
-mib, d, n, idle, peak, size = map(int, sys.argv[1:7])
-print("upload+verify %d MiB: sysupgraded %d ms (%.0f MiB/s), nginx %d ms (%.0f MiB/s), ratio %.2f"
-      % (mib, d, mib * 1000 / d, n, mib * 1000 / n, d / n))
-print("sysupgraded RSS: idle %.1f MiB, peak %.1f MiB; stripped binary %d KiB; TLS: %s"
-      % (idle / 1024, peak / 1024, size // 1024, sys.argv[7]))
+mib, d, n, size = map(int, sys.argv[1:5])
+idle, peak = [[int(x) / 1024 for x in a.split()] for a in sys.argv[6:8]]
+print("upload+verify %d MiB, median of %s interleaved rounds: sysupgraded %d ms (%.0f MiB/s), nginx %d ms (%.0f MiB/s), ratio %.2f"
+      % (mib, sys.argv[8], d, mib * 1000 / d, n, mib * 1000 / n, d / n))
+print("sysupgraded MiB (smaps_rollup) idle: RSS %.2f PSS %.2f private dirty %.2f; peak while receiving: RSS %.2f PSS %.2f private dirty %.2f"
+      % (*idle, *peak))
+print("stripped binary %d KiB; TLS: %s" % (size // 1024, sys.argv[5]))
 EOP
