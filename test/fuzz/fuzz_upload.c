@@ -630,6 +630,24 @@ static void build(const struct input *in, struct request *rq)
 		rq->raw = NULL;
 }
 
+/* Nothing but interim answers (100 Continue) in @b, whole: the daemon
+ * waits for the body, which is no answer yet. */
+static bool interim_only(const struct buf *b)
+{
+	const char *p = b->p, *end = b->p + b->len;
+
+	if (!b->len)
+		return false;
+	while (p < end) {
+		const char *e = strstr(p, "\r\n\r\n");
+
+		if (end - p < 10 || memcmp(p, "HTTP/1.1 1", 10) || !e)
+			return false;
+		p = e + 4;
+	}
+	return true;
+}
+
 /* ---- checks ---- */
 
 static unsigned check_answer(const struct request *rq, const struct buf *resp)
@@ -637,7 +655,7 @@ static unsigned check_answer(const struct request *rq, const struct buf *resp)
 	const char *p = resp->p, *end;
 	struct answer a;
 
-	if (!resp->len) {
+	if (!resp->len || (rq->half_close && interim_only(resp))) {
 		if (!rq->half_close)
 			FAIL("no answer to a complete request:\n%.*s",
 			     (int)(rq->text.len > 600 ? 600 : rq->text.len),
@@ -833,6 +851,23 @@ static void reset(void)
 	free(r2.p);
 }
 
+/* What has come: what is readable now, and more while it is still the
+ * beginning of an interim answer (one read can end inside it). */
+static void recv_ready(int fd, struct buf *out)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char tmp[8192];
+
+	do {
+		ssize_t n = recv(fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+
+		if (n <= 0)
+			return;
+		put(out, tmp, (size_t)n);
+	} while (!strstr(out->p, "\r\n\r\n") && out->len >= 10 &&
+		 !memcmp(out->p, "HTTP/1.1 1", 10) && poll(&p, 1, 100) > 0);
+}
+
 /*
  * A request the client never finishes. MHD 0.9.75 keeps a half-closed
  * connection until connection_timeout, so the client breaks it (RST),
@@ -847,6 +882,9 @@ static void abandon(int fd, struct buf *resp)
 
 	while (state_get() != ST_RECEIVING) {
 		if (poll(&p, 1, 1) > 0) {
+			recv_ready(fd, resp);
+			if (interim_only(resp))
+				break;	/* 100 Continue: still unanswered */
 			recv_all(fd, resp);
 			return;
 		}
@@ -855,7 +893,7 @@ static void abandon(int fd, struct buf *resp)
 			     ANSWER_MS);
 	}
 	usleep(1000);	/* the rest of what was sent, mostly: see check_staging() */
-	if (poll(&p, 1, 0) > 0) {
+	if (!resp->len && poll(&p, 1, 0) > 0) {
 		recv_all(fd, resp);
 		return;
 	}
