@@ -9,6 +9,12 @@
 # rewritten is booted as it now is. /etc/su-boot.conf sets
 #   BOOT_MTD       block2mtd's parameter, DEVICE,ERASESIZE
 #   BOOT_WATCHDOG  softdog's parameters; empty: no watchdog driver
+#   BOOT_RECOVERY  a UBI volume to boot instead while the environment
+#                  holds the transaction marker (sysupgrade_transaction:
+#                  a write of the root was cut); empty: boot rootvol.
+#                  Set, block2mtd's writes also go out at once, as
+#                  flash takes them: a cut must not lose what the page
+#                  cache held (UBI's volume table among it)
 # The environment is described by /etc/fw_env.config. Console lines
 # start with "su-boot:"; a failure prints SU-VM-RESULT: FAIL and powers
 # off.
@@ -42,7 +48,19 @@ fw_printenv -c /etc/fw_env.config >/tmp/env 2>&1 ||
 sed 's/^/su-boot: env: /' /tmp/env
 rootvol=$(sed -n 's/^rootvol=//p' /tmp/env)
 [ -n "$rootvol" ] || die "the environment sets no rootvol"
+# As a U-Boot script would: `if env exists sysupgrade_transaction`.
+marker=$(sed -n 's/^sysupgrade_transaction=//p' /tmp/env)
+if [ -n "$marker" ] && [ -n "${BOOT_RECOVERY:-}" ]; then
+	echo "su-boot: sysupgrade_transaction=$marker: a write was cut, booting the recovery volume $BOOT_RECOVERY"
+	rootvol=$BOOT_RECOVERY
+fi
 
+if [ -n "${BOOT_RECOVERY:-}" ]; then
+	echo 4096 >/proc/sys/vm/dirty_background_bytes
+	echo 8192 >/proc/sys/vm/dirty_bytes
+	echo 1 >/proc/sys/vm/dirty_writeback_centisecs
+	echo 1 >/proc/sys/vm/dirty_expire_centisecs
+fi
 modprobe block2mtd "block2mtd=$BOOT_MTD" || die "modprobe block2mtd $BOOT_MTD failed"
 ubiattach -m 0 -d 0 >/tmp/ubi 2>&1 || die "ubiattach: $(cat /tmp/ubi)"
 mount -t ubifs "ubi0:$rootvol" /newroot || die "mount ubi0:$rootvol (ubifs) failed"

@@ -26,6 +26,15 @@
 #     fired, there were exactly two boots, and stage 2 lasted longer than
 #     the watchdog's margin (unfed, it would have been reset).
 # Prints the time from POST /install to v2 answering /info.
+#
+# With SU_VM_INPLACE_CUTS=N (vm.power-cut-inplace) it cuts the power
+# instead, N times, each on fresh images: qemu is killed (SIGKILL, its
+# PID from -pidfile) at a random point (seeded: SU_VM_PC_SEED replays)
+# after stage 2's first write to the running root. Then: the
+# environment holds the transaction marker; the next boot's bootloader
+# finds it and boots the recovery volume (a v1 root whose target is not
+# in use); v2 installed there over the API clears the marker, and the
+# reboot after it boots rootfs, v2, with last_install success.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$SU_TEST_SRC/integration/root-lib.sh"
@@ -40,7 +49,10 @@ vm_mkwork
 PEB=131072
 LEB=$((PEB - 128))		# -m 1: EC header at 0, VID at 64, data at 128
 ROOT_LEBS=256			# the rootfs volume: 32 MiB
+CUTS=${SU_VM_INPLACE_CUTS:-0}
+REC_LEBS=96			# the recovery volume (cut mode): 12 MiB
 DISK_SIZE=$((288 * PEB))
+[ "$CUTS" = 0 ] || DISK_SIZE=$(((288 + REC_LEBS + 4) * PEB))
 MARGIN=4			# softdog's soft_margin, seconds: less than stage 2 takes
 TOKEN=vm-inplace-token-0123456789
 HOSTPY="python3 $VM_DIR/inplace-host.py"
@@ -189,8 +201,21 @@ EOF
 mkroot v1 1.0
 mkroot v2 2.0
 echo "only in v2" >v2/etc/vm/v2-only
-for v in v1 v2; do
-	mkfs.ubifs -U -r $v -m 8 -e $LEB -c $ROOT_LEBS -o $v.ubifs ||
+vols="v1 v2"
+if [ "$CUTS" != 0 ]; then
+	# the recovery system: v1's programs, its own version, the root
+	# filesystem as a target it writes, not one it runs from
+	mkroot rec 1.0-recovery
+	rm -r rec/usr/share/vm
+	sed -i 's/^in_use = yes$/in_use = no/' rec/etc/sysupgraded.conf
+	grep -qx 'in_use = no' rec/etc/sysupgraded.conf ||
+		vm_fail "no in_use line in the recovery's config"
+	vols="v1 v2 rec"
+fi
+for v in $vols; do
+	lebs=$ROOT_LEBS
+	[ "$v" != rec ] || lebs=$REC_LEBS
+	mkfs.ubifs -U -r $v -m 8 -e $LEB -c $lebs -o $v.ubifs ||
 		vm_fail "mkfs.ubifs of $v failed"
 done
 "$SU_BUNDLE_TOOL" create --version 2.0 --compatible acme,vm-inplace \
@@ -215,6 +240,15 @@ vol_size=$((ROOT_LEBS * LEB))
 vol_type=dynamic
 vol_name=rootfs
 EOF
+[ "$CUTS" = 0 ] || cat >>ubi.ini <<EOF
+[recovery]
+mode=ubi
+image=rec.ubifs
+vol_id=2
+vol_size=$((REC_LEBS * LEB))
+vol_type=dynamic
+vol_name=recovery
+EOF
 ubinize -o ubi.img -p $PEB -m 1 ubi.ini || vm_fail "ubinize failed"
 vm_ff_image disk.img $DISK_SIZE ubi.img
 $PEBS dump disk.img $PEB >before.pebs
@@ -227,6 +261,7 @@ cat >boot.conf <<EOF
 BOOT_MTD=/dev/vda,$PEB
 BOOT_WATCHDOG="soft_margin=$MARGIN nowayout=1"
 EOF
+[ "$CUTS" = 0 ] || echo "BOOT_RECOVERY=recovery" >>boot.conf
 echo "/dev/vdb 0x0 0x4000" >boot-fw_env.config
 sh "$VM_DIR/mkinitramfs.sh" -o boot.gz -m "$VM_MODDIR" \
 	--init "$VM_DIR/bootloader.sh" --module softdog \
@@ -234,6 +269,13 @@ sh "$VM_DIR/mkinitramfs.sh" -o boot.gz -m "$VM_MODDIR" \
 	--file boot.conf:/etc/su-boot.conf \
 	--file boot-fw_env.config:/etc/fw_env.config ||
 	vm_fail "cannot build the bootloader initramfs"
+
+api() {
+	curl -sS --cacert tls/cert.pem -H "Authorization: Bearer $TOKEN" "$@"
+}
+
+# the cuts, then the end of this script
+[ "$CUTS" = 0 ] || { . "$VM_DIR/power-cut-inplace.sh"; exit 0; }
 
 # ---- boot v1 ----
 # run.sh itself in the background (not vm_run, whose subshell would
@@ -248,9 +290,6 @@ $HOSTPY info "$URL/info" tls/cert.pem 1.0 180 "$VMPID" "$t_boot" info1.json ||
 	vm_fail "v1 did not come up"
 vm_pass "v1 answers /info through the forwarded port"
 
-api() {
-	curl -sS --cacert tls/cert.pem -H "Authorization: Bearer $TOKEN" "$@"
-}
 code=$(api -o upload.json -w '%{http_code}' -T v2.tar "$URL/bundle") ||
 	vm_fail "upload: curl failed"
 [ "$code" = 200 ] || vm_fail "upload: HTTP $code: $(cat upload.json)"
