@@ -22,12 +22,7 @@ PEB=131072
 TOKEN=vm-test-token-0123456789
 
 # Host side: keys, TLS, token, environment, UBI image, bundle.
-mkdir keys tls
-"$SU_BUNDLE_TOOL" keygen --key signing.pem --pub keys/test.pub.pem >/dev/null
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
-	-keyout tls/key.pem -out tls/cert.pem 2>/dev/null ||
-	vm_fail "openssl req failed"
+vm_keys_tls
 printf 'boot_slot=a\nbootcount=2\n' > env.txt
 mkenvimage -s 0x4000 -o env.bin env.txt
 

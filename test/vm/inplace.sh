@@ -73,12 +73,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir keys tls
-"$SU_BUNDLE_TOOL" keygen --key signing.pem --pub keys/test.pub.pem >/dev/null
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
-	-keyout tls/key.pem -out tls/cert.pem 2>/dev/null ||
-	vm_fail "openssl req failed"
+vm_keys_tls
 
 # script DIR PATH: stdin becomes the executable DIR/PATH
 script() {

@@ -96,6 +96,20 @@ EOF
 # vm_ff_image FILE SIZE [IMAGE]: FILE of SIZE bytes of 0xFF (erased
 # flash), IMAGE copied to its start. UBI attaches that; it refuses a
 # disk of zeros.
+# vm_keys_tls: in the work directory, a signing key pair (signing.pem,
+# keys/test.pub.pem) and a self-signed TLS certificate for 127.0.0.1
+# (tls/key.pem, tls/cert.pem), as a guest's daemon and the host's curl
+# use them
+vm_keys_tls() {
+	mkdir -p keys tls
+	"$SU_BUNDLE_TOOL" keygen --key signing.pem --pub keys/test.pub.pem >/dev/null ||
+		vm_fail "sysupgrade-bundle keygen failed"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+		-keyout tls/key.pem -out tls/cert.pem 2>/dev/null ||
+		vm_fail "openssl req failed"
+}
+
 vm_ff_image() {
 	head -c "$2" /dev/zero | tr '\0' '\377' > "$1"
 	[ $# -lt 3 ] || dd if="$3" of="$1" conv=notrunc status=none ||

@@ -40,12 +40,7 @@ padded() {
 		tr '\0' '\377'; } | sha256sum | cut -d' ' -f1
 }
 
-mkdir keys tls
-"$SU_BUNDLE_TOOL" keygen --key signing.pem --pub keys/test.pub.pem >/dev/null
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
-	-keyout tls/key.pem -out tls/cert.pem 2>/dev/null ||
-	vm_fail "openssl req failed"
+vm_keys_tls
 printf 'boot_slot=a\nbootcount=0\n' > env.txt
 mkenvimage -s 0x4000 -o env.img env.txt
 echo "$WORK/env.img 0x0 0x4000" > host-env.config

@@ -24,12 +24,8 @@ TOKEN=vm-test-token-0123456789
 SECTORS=$((16 * 2048))		# 16 MiB
 GOOD=$((4 * 2048))		# writes past 4 MiB fail
 
-mkdir keys tls tree
-"$SU_BUNDLE_TOOL" keygen --key signing.pem --pub keys/test.pub.pem >/dev/null
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
-	-keyout tls/key.pem -out tls/cert.pem 2>/dev/null ||
-	vm_fail "openssl req failed"
+mkdir tree
+vm_keys_tls
 printf 'boot_slot=a\nbootcount=0\n' > env.txt
 mkenvimage -s 0x4000 -o env.img env.txt
 # Written once by libubootenv, as the daemon writes it: mkenvimage pads
