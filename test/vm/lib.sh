@@ -96,6 +96,30 @@ EOF
 # vm_ff_image FILE SIZE [IMAGE]: FILE of SIZE bytes of 0xFF (erased
 # flash), IMAGE copied to its start. UBI attaches that; it refuses a
 # disk of zeros.
+# vm_ubi_ab DISK BYTES VOL_SIZE: DISK, BYTES of 0xFF beginning with a
+# UBI image (PEB-byte erase blocks, -m 1) of two dynamic volumes of
+# VOL_SIZE, rootfs_a holding ./old-a.bin and rootfs_b ./old-b.bin
+vm_ubi_ab() {
+	cat > ubi.ini <<EOF
+[rootfs_a]
+mode=ubi
+image=old-a.bin
+vol_id=0
+vol_size=$3
+vol_type=dynamic
+vol_name=rootfs_a
+[rootfs_b]
+mode=ubi
+image=old-b.bin
+vol_id=1
+vol_size=$3
+vol_type=dynamic
+vol_name=rootfs_b
+EOF
+	ubinize -o ubi.img -p "$PEB" -m 1 ubi.ini || vm_fail "ubinize failed"
+	vm_ff_image "$1" "$2" ubi.img
+}
+
 # vm_keys_tls: in the work directory, a signing key pair (signing.pem,
 # keys/test.pub.pem) and a self-signed TLS certificate for 127.0.0.1
 # (tls/key.pem, tls/cert.pem), as a guest's daemon and the host's curl

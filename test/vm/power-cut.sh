@@ -47,24 +47,7 @@ echo "$WORK/env.img 0x0 0x4000" > host-env.config
 
 head -c 300000 /dev/urandom > old-a.bin
 head -c 300000 /dev/urandom > old-b.bin
-cat > ubi.ini <<EOF
-[rootfs_a]
-mode=ubi
-image=old-a.bin
-vol_id=0
-vol_size=3MiB
-vol_type=dynamic
-vol_name=rootfs_a
-[rootfs_b]
-mode=ubi
-image=old-b.bin
-vol_id=1
-vol_size=3MiB
-vol_type=dynamic
-vol_name=rootfs_b
-EOF
-ubinize -o ubi.img -p $PEB -m 1 ubi.ini || vm_fail "ubinize failed"
-vm_ff_image disk.img $((10 * 1024 * 1024)) ubi.img
+vm_ubi_ab disk.img $((10 * 1024 * 1024)) 3MiB
 A_SHA=$(padded old-a.bin)
 
 head -c $SIZE /dev/urandom > rootfs.img
