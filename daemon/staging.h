@@ -45,9 +45,16 @@ enum su_err staging_upload_begin(struct staging_upload **out,
 				 struct su_error *err);
 /* The upload file, open for reading too (pread it, do not move it). */
 int staging_upload_fd(const struct staging_upload *up);
-/* SU_ERR_NO_SPACE when the filesystem is full or the limit is passed. */
+/* Append to the upload; past its first MiB the bytes may wait in a
+ * buffer for a larger write. SU_ERR_TOO_LARGE past the limit,
+ * SU_ERR_NO_SPACE when the filesystem is full. */
 enum su_err staging_upload_write(struct staging_upload *up, const void *buf,
 				 size_t len, struct su_error *err);
+/* Write out what waits in the buffer. */
+enum su_err staging_upload_flush(struct staging_upload *up,
+				 struct su_error *err);
+/* The bytes in the file, the ones a reader of its fd can see. */
+uint64_t staging_upload_written(const struct staging_upload *up);
 /* Make the upload the staged bundle (replacing one staged before) and
  * free @up; *@fd keeps the file open (the caller closes it), so an
  * install reads what was verified, never a file found again by name. */

@@ -84,16 +84,31 @@ static void fail_upload(struct upload *u)
 	state_fail(daemon_has_staged(u->d) ? ST_STAGED : ST_IDLE, &u->err);
 }
 
-/* Into the staging file; the verifier thread reads it from there. A
- * refusal by the reader comes first: it says more than a full disk. */
+/* Into the staging file; the verifier thread reads it from there, so
+ * it is told of the bytes that reached the file. A refusal by the
+ * reader comes first: it says more than a full disk. */
 static enum su_err feed(struct upload *u, const char *data, size_t size)
 {
+	uint64_t in_file = staging_upload_written(u->st);
+
 	if (verifier_more(u->v, 0, &u->err))
 		return u->err.code;
 	if (staging_upload_write(u->st, data, size, &u->err))
 		return u->err.code;
 	u->bytes += size;
-	return verifier_more(u->v, size, &u->err);
+	return verifier_more(u->v, staging_upload_written(u->st) - in_file,
+			     &u->err);
+}
+
+/* The buffered rest into the file, for the verifier's last read. */
+static enum su_err flush(struct upload *u)
+{
+	uint64_t in_file = staging_upload_written(u->st);
+
+	if (staging_upload_flush(u->st, &u->err))
+		return u->err.code;
+	return verifier_more(u->v, staging_upload_written(u->st) - in_file,
+			     &u->err);
 }
 
 /* On the verifier thread, like the reader's hooks. */
@@ -283,6 +298,8 @@ static enum su_err stage(struct upload *u, char **text)
 		if (u->err.code)
 			return u->err.code;
 	}
+	if (flush(u))
+		return u->err.code;
 	state_set(ST_VERIFYING);
 	if (verifier_end(u->v, &u->err))
 		return u->err.code;

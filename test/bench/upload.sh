@@ -88,15 +88,14 @@ to_daemon() {
 		-H "Authorization: Bearer $TOKEN" -T "$bundle" "$BASE/bundle" >t
 }
 to_nginx() {
-	rm -f staging/nginx-root/up/b.tar
 	curl -sS -o /dev/null -w '%{http_code} %{time_total}' --cacert server.pem \
 		-T "$bundle" "https://127.0.0.1:$NPORT/up/b.tar" >t
 }
-idle_mem=$(rollup "$DPID")
-: >d.ms; : >n.ms; : >peak.mem; : >d.cpu
-for _i in $(seq 1 "$runs"); do
-	# the daemon's smaps_rollup every 10 ms while it receives
-	python3 - "$DPID" >>peak.mem <<'EOP' &
+# smaps_rollup of a server every 10 ms while it receives, for both
+# sides alike (the sampler's CPU is in both rounds): peak RSS, PSS,
+# private dirty in kB
+sample() {
+	python3 - "$1" >>"$2" <<'EOP' &
 import os, sys, time
 pid = sys.argv[1]
 peak = [0, 0, 0]
@@ -109,31 +108,53 @@ while not os.path.exists("stop.mem"):
 print(*peak)
 EOP
 	_w=$!
+}
+sampled() {
+	: >stop.mem; wait "$_w"; rm stop.mem
+}
+NWORKER=$(pgrep -P "$NGINX_PID" | head -n 1)
+idle_mem=$(rollup "$DPID")
+: >d.ms; : >n.ms; : >peak.mem; : >npeak.mem; : >d.cpu; : >n.cpu
+for _i in $(seq 1 "$runs"); do
+	# both start with nothing stored: nginx's file is removed before its
+	# round, the staged bundle before the daemon's (untimed, both)
+	curl -sS -o /dev/null --cacert server.pem -H "Authorization: Bearer $TOKEN" \
+		-X DELETE "$BASE/bundle"
+	sample "$DPID" peak.mem
 	_c0=$(cpu_ms "$DPID")
 	to_daemon; ms to_daemon >>d.ms
 	echo $(($(cpu_ms "$DPID") - _c0)) >>d.cpu
-	: >stop.mem; wait "$_w"; rm stop.mem
+	sampled
+	rm -f staging/nginx-root/up/b.tar
+	sample "$NWORKER" npeak.mem
+	_c0=$(cpu_ms "$NWORKER")
 	to_nginx; ms to_nginx >>n.ms
+	echo $(($(cpu_ms "$NWORKER") - _c0)) >>n.cpu
+	sampled
 	rm -f staging/nginx-root/up/b.tar	# room for the next rounds
 done
 med() { sort -n "$1" | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
 d_ms=$(med d.ms)
 n_ms=$(med n.ms)
-peak_mem=$(awk '{for (i=1;i<=3;i++) if ($i>m[i]) m[i]=$i} END {print m[1], m[2], m[3]}' peak.mem)
+peak() { awk '{for (i=1;i<=3;i++) if ($i>m[i]) m[i]=$i} END {print m[1], m[2], m[3]}' "$1"; }
+peak_mem=$(peak peak.mem)
+npeak_mem=$(peak npeak.mem)
 echo "rounds (ms): sysupgraded $(tr '\n' ' ' <d.ms)| nginx $(tr '\n' ' ' <n.ms)"
-echo "sysupgraded CPU per upload (ms, user+sys): $(tr '\n' ' ' <d.cpu)median $(med d.cpu)"
+echo "CPU per upload (ms, user+sys): sysupgraded $(tr '\n' ' ' <d.cpu)median $(med d.cpu) | nginx worker $(tr '\n' ' ' <n.cpu)median $(med n.cpu)"
 cp "$SU_DAEMON" stripped
 strip stripped
 size=$(stat -c %s stripped)
 proto=$(curl -sS -o /dev/null -w '%{ssl_verify_result}' --cacert server.pem "$BASE/info" >/dev/null; \
 	curl -sSv -o /dev/null --cacert server.pem "$BASE/info" 2>&1 | sed -n 's/^\* SSL connection using \(.*\)/\1/p')
-python3 - "$mib" "$d_ms" "$n_ms" "$size" "$proto" "$idle_mem" "$peak_mem" "$runs" <<'EOP'
+python3 - "$mib" "$d_ms" "$n_ms" "$size" "$proto" "$idle_mem" "$peak_mem" "$runs" "$npeak_mem" <<'EOP'
 import sys
 mib, d, n, size = map(int, sys.argv[1:5])
 idle, peak = [[int(x) / 1024 for x in a.split()] for a in sys.argv[6:8]]
+npeak = [int(x) / 1024 for x in sys.argv[9].split()]
 print("upload+verify %d MiB, median of %s interleaved rounds: sysupgraded %d ms (%.0f MiB/s), nginx %d ms (%.0f MiB/s), ratio %.2f"
       % (mib, sys.argv[8], d, mib * 1000 / d, n, mib * 1000 / n, d / n))
 print("sysupgraded MiB (smaps_rollup) idle: RSS %.2f PSS %.2f private dirty %.2f; peak while receiving: RSS %.2f PSS %.2f private dirty %.2f"
       % (*idle, *peak))
+print("nginx worker MiB (smaps_rollup) peak while receiving: RSS %.2f PSS %.2f private dirty %.2f" % tuple(npeak))
 print("stripped binary %d KiB; TLS: %s" % (size // 1024, sys.argv[5]))
 EOP
