@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The bundle reader on a thread, fed from the staging file. */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "digest_thread.h"
+#include "log.h"
 #include "verifier.h"
 
 #define VERIFY_BUF (256 * 1024)
@@ -53,16 +56,20 @@ static uint64_t wait_for_bytes(struct verifier *v)
 	return n;
 }
 
+/* The bundle's hash on @dt while the reader hashes the payloads. */
 static enum su_err feed_span(struct verifier *v, char *buf, uint64_t n,
-			     struct su_error *err)
+			     struct digest_thread *dt, struct su_error *err)
 {
 	size_t len = n > VERIFY_BUF ? VERIFY_BUF : (size_t)n;
-	ssize_t got = pread(v->fd, buf, len, (off_t)v->fed);
+	ssize_t got;
 
-	if (got < 0 && errno == EINTR)
-		return SU_OK;
+	/* no return without feeding: run() turns to the other buffer */
+	do
+		got = pread(v->fd, buf, len, (off_t)v->fed);
+	while (got < 0 && errno == EINTR);
 	if (got <= 0)
 		return su_error_set(err, SU_ERR_IO, "read back the staged upload: %m");
+	digest_thread_feed(dt, buf, (size_t)got);
 	if (bundle_reader_feed(v->br, buf, (size_t)got, err))
 		return err->code;
 	pthread_mutex_lock(&v->lock);
@@ -74,19 +81,35 @@ static enum su_err feed_span(struct verifier *v, char *buf, uint64_t n,
 	return SU_OK;
 }
 
+/* Two buffers in turn: one is hashed on the digest thread while the
+ * next is read and parsed. */
 static void *run(void *arg)
 {
 	struct verifier *v = arg;
+	struct digest_thread *dt = NULL;
+	uint8_t sum[DIGEST_LEN];
 	struct su_error err;
 	enum su_err rc = SU_OK;
-	char *buf = malloc(VERIFY_BUF);
-	uint64_t n;
+	char *buf[2] = { malloc(VERIFY_BUF), malloc(VERIFY_BUF) };
+	unsigned i = 0;
+	uint64_t n, hashed;
 
-	if (!buf)
+	if (!buf[0] || !buf[1])
 		rc = su_error_set(&err, SU_ERR_NOMEM, "verifier buffer: %m");
-	while (!rc && (n = wait_for_bytes(v)))
-		rc = feed_span(v, buf, n, &err);
-	free(buf);
+	else
+		rc = digest_thread_start(&dt, &err);
+	while (!rc && (n = wait_for_bytes(v))) {
+		rc = feed_span(v, buf[i], n, dt, &err);
+		i ^= 1;
+	}
+	hashed = digest_thread_end(dt, rc ? NULL : sum);
+	if (!rc)
+		bundle_reader_set_sha256(v->br, sum);
+	/* one pass per payload byte here, one per bundle byte there */
+	log_debug("verifier: SHA-256 over %" PRIu64 " bytes on this thread (payloads), %" PRIu64 " on the bundle hash thread",
+		  bundle_reader_hashed(v->br), hashed);
+	free(buf[0]);
+	free(buf[1]);
 	pthread_mutex_lock(&v->lock);
 	v->rc = rc;
 	if (rc)
@@ -109,6 +132,7 @@ enum su_err verifier_start(struct bundle_reader *br, int fd,
 	if (!v)
 		return su_error_set(err, SU_ERR_NOMEM, "verifier: %m");
 	v->br = br;
+	bundle_reader_hash_elsewhere(br);
 	v->fd = fd;
 	v->progress = progress;
 	v->ctx = ctx;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bundle_reader.h"
+#include "digest_thread.h"
 #include "signature.h"
 #include "tar_stream.h"
 #include "version.h"
@@ -35,6 +36,9 @@ struct bundle_reader {
 	struct digest payload_digest;
 
 	struct digest bundle_digest;
+	bool hash_elsewhere;	/* bundle_digest is not ours to update */
+	uint64_t hashed;	/* bytes through our digests, for the log */
+	uint8_t sum[DIGEST_LEN];	/* what the caller's hash gave */
 	uint64_t bytes;
 	struct su_error error;		/* first error, repeated afterwards */
 };
@@ -164,6 +168,7 @@ static enum su_err on_data(void *ctx, const void *buf, size_t len,
 		return SU_OK;
 	default:
 		digest_update(&br->payload_digest, buf, len);
+		br->hashed += len;
 		if (br->ops && br->ops->payload_data)
 			return br->ops->payload_data(br->ctx, buf, len, err);
 		return SU_OK;
@@ -300,7 +305,10 @@ enum su_err bundle_reader_feed(struct bundle_reader *br, const void *buf,
 		return failed(br, err);
 	if (!err)
 		err = &local;
-	digest_update(&br->bundle_digest, buf, len);
+	if (!br->hash_elsewhere) {
+		digest_update(&br->bundle_digest, buf, len);
+		br->hashed += len;
+	}
 	br->bytes += len;
 	rc = tar_stream_feed(br->tar, buf, len, err);
 	return rc ? fail(br, rc, err) : SU_OK;
@@ -372,7 +380,26 @@ void bundle_reader_sha256(const struct bundle_reader *br, uint8_t out[DIGEST_LEN
 {
 	struct digest copy = br->bundle_digest;
 
-	digest_final(&copy, out);
+	if (br->hash_elsewhere)
+		memcpy(out, br->sum, DIGEST_LEN);
+	else
+		digest_final(&copy, out);
+}
+
+void bundle_reader_hash_elsewhere(struct bundle_reader *br)
+{
+	br->hash_elsewhere = true;
+}
+
+void bundle_reader_set_sha256(struct bundle_reader *br,
+			      const uint8_t sum[DIGEST_LEN])
+{
+	memcpy(br->sum, sum, DIGEST_LEN);
+}
+
+uint64_t bundle_reader_hashed(const struct bundle_reader *br)
+{
+	return br->hashed;
 }
 
 uint64_t bundle_reader_bytes(const struct bundle_reader *br)
@@ -396,36 +423,54 @@ enum su_err bundle_verify_file(const char *path,
 	return rc;
 }
 
+/* Read @fd to its end into @br, the bundle's hash on @dt: two buffers
+ * in turn, so that one is hashed while the other is read and parsed. */
+static enum su_err feed_fd(int fd, const char *path, struct bundle_reader *br,
+			   struct digest_thread *dt, unsigned char *buf[2],
+			   size_t chunk, struct su_error *err)
+{
+	unsigned i = 0;
+	ssize_t n;
+
+	while ((n = read(fd, buf[i], chunk)) > 0) {
+		digest_thread_feed(dt, buf[i], (size_t)n);
+		if (bundle_reader_feed(br, buf[i], (size_t)n, err))
+			return err->code;
+		i ^= 1;
+	}
+	if (n < 0)
+		return su_error_set(err, SU_ERR_IO, "read %s: %m", path);
+	return SU_OK;
+}
+
 enum su_err bundle_verify_fd(int fd, const char *path,
 			     const struct bundle_policy *policy,
 			     struct bundle_reader **out,
 			     struct su_error *err)
 {
 	enum { CHUNK = 1 << 20 };
-	struct bundle_reader *br = NULL;
-	unsigned char *buf = NULL;
+	struct bundle_reader *br = bundle_reader_new(policy, NULL, NULL);
+	unsigned char *buf[2] = { malloc(CHUNK), malloc(CHUNK) };
+	struct digest_thread *dt = NULL;
+	uint8_t sum[DIGEST_LEN];
 	enum su_err rc;
-	ssize_t n;
 
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	buf = malloc(CHUNK);
-	br = bundle_reader_new(policy, NULL, NULL);
-	if (!buf || !br) {
+	if (!buf[0] || !buf[1] || !br)
 		rc = su_error_set(err, SU_ERR_NOMEM, "verify %s: %m", path);
-		goto out;
+	else
+		rc = digest_thread_start(&dt, err);
+	if (!rc) {
+		bundle_reader_hash_elsewhere(br);
+		rc = feed_fd(fd, path, br, dt, buf, CHUNK, err);
 	}
-	while ((n = read(fd, buf, CHUNK)) > 0) {
-		rc = bundle_reader_feed(br, buf, (size_t)n, err);
-		if (rc)
-			goto out;
+	digest_thread_end(dt, rc ? NULL : sum);
+	if (!rc) {
+		bundle_reader_set_sha256(br, sum);
+		rc = bundle_reader_finish(br, err);
 	}
-	if (n < 0) {
-		rc = su_error_set(err, SU_ERR_IO, "read %s: %m", path);
-		goto out;
-	}
-	rc = bundle_reader_finish(br, err);
-out:
-	free(buf);
+	free(buf[0]);
+	free(buf[1]);
 	if (out) {
 		*out = br;
 	} else {

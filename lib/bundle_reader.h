@@ -82,7 +82,16 @@ const char *bundle_reader_key_name(const struct bundle_reader *br);
 const struct bundle_payload *bundle_reader_payloads(const struct bundle_reader *br);
 /* SHA-256 of every byte fed so far: the bundle's own hash once complete. */
 void bundle_reader_sha256(const struct bundle_reader *br, uint8_t out[DIGEST_LEN]);
+/* The caller hashes the bundle itself (a digest_thread beside the
+ * reader): the reader hashes only the payloads, and
+ * bundle_reader_sha256() answers what bundle_reader_set_sha256() gave. */
+void bundle_reader_hash_elsewhere(struct bundle_reader *br);
+void bundle_reader_set_sha256(struct bundle_reader *br,
+			      const uint8_t sum[DIGEST_LEN]);
 uint64_t bundle_reader_bytes(const struct bundle_reader *br);
+/* Bytes through the reader's own SHA-256s: the payloads', and the
+ * bundle's unless it is hashed elsewhere. */
+uint64_t bundle_reader_hashed(const struct bundle_reader *br);
 
 /*
  * Verify the bundle file at @path: feed it whole and finish. Convenience

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bundle_reader.h"
+#include "digest_thread.h"
 #include "signature.h"
 
 extern char **environ;
@@ -491,6 +492,70 @@ static void test_callback_error(void **state)
 	bundle_reader_free(br);
 }
 
+/* Pieces of random sizes through two buffers in turn, each rewritten as
+ * soon as the rule allows: a thread still reading the other buffer
+ * would hash the wrong bytes. */
+static void test_digest_thread(void **state)
+{
+	enum { LEN = 3 << 20, MAXP = 300 * 1024 };
+	unsigned char *src = malloc(LEN), *buf[2] = { malloc(MAXP), malloc(MAXP) };
+	uint8_t want[DIGEST_LEN], got[DIGEST_LEN];
+	struct digest_thread *dt;
+	struct su_error err;
+	size_t off = 0;
+	unsigned i = 0, seed = 7;
+
+	(void)state;
+	assert_non_null(src);
+	for (size_t k = 0; k < LEN; k++)
+		src[k] = (unsigned char)rand_r(&seed);
+	digest_buf(src, LEN, want);
+	assert_int_equal(digest_thread_start(&dt, &err), SU_OK);
+	while (off < LEN) {
+		size_t n = 1 + (size_t)rand_r(&seed) % MAXP;
+
+		if (n > LEN - off)
+			n = LEN - off;
+		memcpy(buf[i], src + off, n);
+		digest_thread_feed(dt, buf[i], n);
+		memset(buf[i ^ 1], 0xa5, MAXP);	/* the one the thread gave back */
+		off += n;
+		i ^= 1;
+	}
+	digest_thread_end(dt, got);
+	assert_memory_equal(got, want, DIGEST_LEN);
+	/* ended without a result, as a refused bundle ends it */
+	assert_int_equal(digest_thread_start(&dt, &err), SU_OK);
+	digest_thread_feed(dt, src, 4096);
+	digest_thread_end(dt, NULL);
+	digest_thread_end(NULL, NULL);
+	free(src);
+	free(buf[0]);
+	free(buf[1]);
+}
+
+/* bundle_verify_file() hashes the bundle on a digest thread: its hash is
+ * the file's, and a refused bundle ends that thread as well. */
+static void test_verify_file(void **state)
+{
+	const char *path = path_in("verify.bundle");
+	uint8_t file_sha[DIGEST_LEN], got[DIGEST_LEN];
+	struct bundle_reader *br = NULL;
+	struct su_error err;
+
+	(void)state;
+	write_file(path, fx.good, fx.good_len);
+	assert_int_equal(bundle_verify_file(path, policy(), &br, &err), SU_OK);
+	bundle_reader_sha256(br, got);
+	digest_buf(fx.good, fx.good_len, file_sha);
+	assert_memory_equal(got, file_sha, DIGEST_LEN);
+	assert_int_equal(bundle_reader_bytes(br), fx.good_len);
+	bundle_reader_free(br);
+	write_file(path, fx.good, fx.good_len / 2);
+	assert_int_not_equal(bundle_verify_file(path, policy(), NULL, &err), SU_OK);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -502,6 +567,8 @@ int main(void)
 		cmocka_unit_test(test_policy_refusals),
 		cmocka_unit_test(test_early_refusal),
 		cmocka_unit_test(test_callback_error),
+		cmocka_unit_test(test_digest_thread),
+		cmocka_unit_test(test_verify_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
