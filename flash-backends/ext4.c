@@ -156,9 +156,9 @@ static enum su_err drop_direct(struct ext4 *e, struct su_error *err)
 	return SU_OK;
 }
 
-static enum su_err write_out(struct ext4 *e, size_t len, struct su_error *err)
+static enum su_err write_out(struct ext4 *e, const uint8_t *p, size_t len,
+			     struct su_error *err)
 {
-	const uint8_t *p = e->buf;
 	enum su_err rc;
 	ssize_t n;
 
@@ -183,13 +183,53 @@ static enum su_err write_out(struct ext4 *e, size_t len, struct su_error *err)
 		len -= (size_t)n;
 		e->written += (uint64_t)n;
 	}
-	e->fill = 0;
 	return SU_OK;
 }
 
 static bool has_magic(const uint8_t *sb)
 {
 	return (sb[SB_MAGIC_AT] | sb[SB_MAGIC_AT + 1] << 8) == SB_MAGIC;
+}
+
+/* Checked once, on the first SB_END bytes, before any reaches the device. */
+static enum su_err check_magic(struct ext4 *e, const uint8_t *sb,
+			       struct su_error *err)
+{
+	if (!has_magic(sb))
+		return su_error_setd(err, SU_ERR_WRITE_FAILED, "not_ext4",
+				     "write %s: not an ext4 image (no superblock magic)",
+				     e->device);
+	e->checked = true;
+	return SU_OK;
+}
+
+/*
+ * How much of @p goes to the device straight from the caller's buffer:
+ * whole O_DIRECT blocks of an aligned buffer (the install engine's are)
+ * when nothing waits in ours, so they are not copied first.
+ */
+static size_t direct_span(const struct ext4 *e, const uint8_t *p, size_t len)
+{
+	if (!e->direct || e->fill || !e->checked ||
+	    (uintptr_t)p % EXT4_ALIGN || len < EXT4_ALIGN)
+		return 0;
+	return len - len % EXT4_ALIGN;
+}
+
+/* Into our aligned buffer; written out when full. */
+static enum su_err buffer(struct ext4 *e, const uint8_t *p, size_t n,
+			  struct su_error *err)
+{
+	memcpy(e->buf + e->fill, p, n);
+	e->fill += n;
+	/* The buffer is far larger than the superblock, so nothing
+	 * reaches the device before this check. */
+	if (!e->checked && e->fill >= SB_END && check_magic(e, e->buf, err))
+		return err->code;
+	if (e->fill < e->cap)
+		return SU_OK;
+	e->fill = 0;
+	return write_out(e, e->buf, e->cap, err);
 }
 
 static enum su_err ext4_write(void *handle, const void *buf, size_t len,
@@ -204,30 +244,21 @@ static enum su_err ext4_write(void *handle, const void *buf, size_t len,
 				    "write %s: more than the %llu bytes announced",
 				    e->device, (unsigned long long)e->size);
 	e->given += len;
+	if (!e->checked && !e->fill && len >= SB_END && check_magic(e, p, err))
+		return err->code;
 	while (len) {
-		size_t n = e->cap - e->fill;
+		size_t n = direct_span(e, p, len);
 
-		if (n > len)
-			n = len;
-		memcpy(e->buf + e->fill, p, n);
-		e->fill += n;
+		if (n) {
+			rc = write_out(e, p, n, err);
+		} else {
+			n = e->cap - e->fill < len ? e->cap - e->fill : len;
+			rc = buffer(e, p, n, err);
+		}
+		if (rc)
+			return rc;
 		p += n;
 		len -= n;
-		/* The buffer is far larger than the superblock, so nothing
-		 * reaches the device before this check. */
-		if (!e->checked && e->fill >= SB_END) {
-			if (!has_magic(e->buf))
-				return su_error_setd(err, SU_ERR_WRITE_FAILED,
-						     "not_ext4",
-						     "write %s: not an ext4 image (no superblock magic)",
-						     e->device);
-			e->checked = true;
-		}
-		if (e->fill == e->cap) {
-			rc = write_out(e, e->cap, err);
-			if (rc)
-				return rc;
-		}
 	}
 	return SU_OK;
 }
@@ -243,7 +274,7 @@ static enum su_err ext4_finish(void *handle, struct su_error *err)
 				  (unsigned long long)e->given,
 				  (unsigned long long)e->size);
 	if (!rc && e->fill)
-		rc = write_out(e, e->fill, err);
+		rc = write_out(e, e->buf, e->fill, err);
 	if (!rc && fsync(e->fd) < 0)
 		rc = su_error_set(err, SU_ERR_WRITE_FAILED, "fsync %s: %m",
 				  e->device);

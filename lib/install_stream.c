@@ -148,6 +148,13 @@ static enum su_err open_filter(struct payload_stream *s, struct su_error *err)
 	return SU_OK;
 }
 
+static void *page_alloc(size_t size)
+{
+	void *p;
+
+	return posix_memalign(&p, 4096, size) ? NULL : p;
+}
+
 enum su_err payload_stream_open(int fd, const char *path,
 				const struct manifest_image *img,
 				uint64_t offset, size_t chunk,
@@ -167,9 +174,10 @@ enum su_err payload_stream_open(int fd, const char *path,
 	s->offset = offset;
 	s->chunk = chunk ? chunk : PAYLOAD_CHUNK;
 	digest_init(&s->stored);
-	s->in = malloc(s->chunk);
-	s->out[0] = malloc(s->chunk);
-	s->out[1] = malloc(s->chunk);
+	/* page-aligned: a backend writing O_DIRECT takes them as they are */
+	s->in = page_alloc(s->chunk);
+	s->out[0] = page_alloc(s->chunk);
+	s->out[1] = page_alloc(s->chunk);
 	if (!s->in || !s->out[0] || !s->out[1])
 		rc = su_error_set(err, SU_ERR_NOMEM, "payload %s: %m",
 				  img->file);

@@ -75,9 +75,14 @@ W=$build/test/su-backend-write
 [ -x "$W" ] || { echo "bench: no $W; build the su-backend-write target first" >&2; exit 1; }
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 SU_TEST_SRC=$(dirname "$BENCH_DIR")
-# Chunk sizes of su-backend-write: the same in every run.
+# Chunk sizes of su-backend-write: 1 MiB pieces of a page-aligned
+# buffer, as the install engine hands a backend its payload
+# (PAYLOAD_CHUNK in lib/install_stream.h). SU_CHUNK= (empty) in the
+# environment gives the tests' random sizes instead, the same in every
+# run (SU_SEED).
+SU_CHUNK=${SU_CHUNK-1048576}
 SU_SEED=1
-export SU_SEED
+export SU_CHUNK SU_SEED
 
 work=$(mktemp -d /var/tmp/su-bench.XXXXXX)
 loopdev=
@@ -211,7 +216,7 @@ SUM=$img_sum
 SMALL=$small
 SMALLSUM=$small_sum
 RUNS=$vm_runs
-export SU_SEED=1
+export SU_SEED=1 SU_CHUNK=$SU_CHUNK
 now() { /usr/bin/date +%s%N; }
 # mtdnum NAME: N of /dev/mtdN called NAME in /proc/mtd.
 mtdnum() {

@@ -14,7 +14,9 @@
  *
  * KEY=VALUE are the target's backend options. Prints "ok" on stdout and
  * exits 0, or "error: CODE: MESSAGE" on stderr and exits 1 (2: usage).
- * SU_SEED=N repeats a run's chunk sizes. SU_IMAGE_SIZE=N is IMAGE's size
+ * SU_SEED=N repeats a run's chunk sizes. SU_CHUNK=N writes chunks of N
+ * bytes (at most MAX_CHUNK) from a page-aligned buffer instead, as the
+ * install engine feeds a backend (benchmarks). SU_IMAGE_SIZE=N is IMAGE's size
  * when it has none of its own (a FIFO a test feeds by hand).
  */
 #include <errno.h>
@@ -58,9 +60,16 @@ static int report(enum su_err rc, const struct su_error *err,
 	return 1;
 }
 
-/* Mostly large chunks, sometimes a few bytes, to split headers. */
+/* Mostly large chunks, sometimes a few bytes, to split headers; or the
+ * fixed SU_CHUNK. */
 static size_t chunk_size(void)
 {
+	static size_t fixed;
+
+	if (!fixed && getenv("SU_CHUNK"))
+		fixed = strtoul(getenv("SU_CHUNK"), NULL, 0);
+	if (fixed)
+		return fixed < MAX_CHUNK ? fixed : MAX_CHUNK;
 	switch (rand() % 4) {
 	case 0:
 		return 1 + (size_t)rand() % 100;
@@ -80,7 +89,7 @@ static bool driver_verifies(const struct run *r)
 static enum su_err stream(struct run *r, int fd, void *h, struct digest *d,
 			  struct su_error *err)
 {
-	static unsigned char buf[MAX_CHUNK];
+	static unsigned char buf[MAX_CHUNK] __attribute__((aligned(4096)));
 	uint64_t left = r->size;
 	enum su_err rc;
 
