@@ -118,6 +118,12 @@ expect_api 200 "chunked POST" POST /bundle -T - -H 'Transfer-Encoding: chunked' 
 check_report "chunked"
 pass "chunked POST /bundle 200"
 
+# one SHA-256 pass per byte on each thread: the payload's bytes on the
+# verifier's, the whole bundle's on the bundle hash thread (debug log)
+want="verifier: SHA-256 over 1048576 bytes on this thread (payloads), $(stat -c %s v2.tar) on the bundle hash thread"
+assert_eq 4 "$(grep -cF "$want" "$WORK/daemon.log")" "debug lines '$want' for the four uploads"
+pass "each upload hashed its payload once and the bundle once, on two threads"
+
 # ---- refused bundles: 400 with the reader's code, v2 stays staged ----
 MB_COMPAT=acme,other make_bundle incompatible.tar 3.0.0
 make_bundle downgrade.tar 0.9.0

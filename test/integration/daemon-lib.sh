@@ -185,7 +185,7 @@ env_get() {
 # daemon_start: run it, wait until GET /info answers (10 s at most,
 # times SU_SLOW).
 daemon_start() {
-	"$DAEMON" -c "$WORK/daemon.conf" --foreground -v >>"$WORK/daemon.log" 2>&1 &
+	"$DAEMON" -c "$WORK/daemon.conf" --foreground -vv >>"$WORK/daemon.log" 2>&1 &
 	DPID=$!
 	_ds_i=0
 	while :; do
