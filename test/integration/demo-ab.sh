@@ -67,4 +67,14 @@ demo-ctl env >env.out 2>&1
 grep -q '^boot_slot=b$' env.out || fail "boot_slot after mark-good: $(cat env.out)"
 pass "demo-ctl mark-good: upgrade_available deleted, bootcount=0, boot_slot stays b"
 
+demo_follow watch.out watch	# left open in another terminal
+i=0
+until grep -q ' idle$' watch.out; do
+	[ "$i" -lt 100 ] || fail "demo-ctl watch: $(cat watch.out)"
+	sleep 0.1
+	i=$((i + 1))
+done
 demo_stop_clean
+tail -n 1 watch.out | grep -q ' (the demo has ended)$' ||
+	fail "demo-ctl watch did not say that the demo ended: $(cat watch.out)"
+pass "demo-ctl watch ends with the demo"

@@ -10,6 +10,7 @@
 DEMO_SH=$(cd "$SU_TEST_SRC/.." && pwd)/demo.sh
 DEMO_BUILD=$(cd "$(dirname "$SU_DAEMON")/.." && pwd)
 DEMO_RUN=
+DEMO_FOLLOWERS=
 
 # demo_test_init: root, tools, $WORK, a port, the cleanup trap.
 demo_test_init() {
@@ -34,6 +35,9 @@ demo_test_cleanup() {
 		done
 		kill -0 "$DEMO_RUN" 2>/dev/null && { echo "the demo (PID $DEMO_RUN) ignored SIGINT for 30 s" >&2; _dtc_rc=1; }
 	fi
+	for _dtc_p in $DEMO_FOLLOWERS; do	# a failed test's demo-ctl sessions
+		kill -TERM "-$_dtc_p" 2>/dev/null || :
+	done
 	for _dtc_f in "$WORK"/*.out; do
 		[ "$_dtc_rc" = 0 ] || [ ! -f "$_dtc_f" ] || { echo "--- $_dtc_f:" >&2; tail -n 40 "$_dtc_f" >&2; }
 	done
@@ -112,8 +116,34 @@ demo_refused() {
 	pass "a second demo refuses, naming the first's PID $DEMO_RUN"
 }
 
+# demo_follow OUT CMD...: `demo-ctl CMD...` (watch, console) left
+# running as in a terminal of the user's own, in a session of its own;
+# demo_stop_clean checks that it ends with the demo.
+demo_follow() {
+	_df_out=$1
+	shift
+	setsid demo-ctl "$@" >"$_df_out" 2>&1 </dev/null &
+	DEMO_FOLLOWERS="$DEMO_FOLLOWERS $!"
+}
+
+# demo_followers_end: every process of each demo_follow session is gone
+# within 5 s of the demo's end (zombies aside, which wait reaps).
+demo_followers_end() {
+	for _dfe_p in $DEMO_FOLLOWERS; do
+		_dfe_i=0
+		while ps -o stat= -s "$_dfe_p" | grep -qv '^Z'; do
+			[ "$_dfe_i" -lt 50 ] || fail "demo-ctl (session $_dfe_p) outlived the demo: $(ps -o pid=,args= -s "$_dfe_p")"
+			sleep 0.1
+			_dfe_i=$((_dfe_i + 1))
+		done
+		wait "$_dfe_p" || :
+	done
+	DEMO_FOLLOWERS=
+}
+
 # demo_stop_clean: Ctrl-C (SIGINT to its PID) stops the demo with exit
-# 0, and it leaves no mount, loop device, process or file of its own.
+# 0, and it leaves no mount, loop device, process or file of its own;
+# the demo-ctl followers end with it.
 demo_stop_clean() {
 	_dsc_work=$DEMO_WORK
 	_dsc_pids=$(cat "$SU_DEMO_DIR/pids")
@@ -123,6 +153,7 @@ demo_stop_clean() {
 	wait "$DEMO_RUN" || _dsc_rc=$?
 	assert_eq 0 "$_dsc_rc" "the demo's exit status after Ctrl-C"
 	DEMO_RUN=
+	demo_followers_end
 	[ ! -e "$SU_DEMO_DIR" ] || fail "$SU_DEMO_DIR is still there: $(ls -A "$SU_DEMO_DIR")"
 	! grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$WORK"/demo*.out ||
 		fail "sanitizer report in the demo's output: $(cat "$WORK"/demo*.out)"

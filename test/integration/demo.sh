@@ -83,7 +83,20 @@ pass "demo-ctl watch: staged, installing, handover, writing, finalizing, rebooti
 [ -f "$DEMO_CONSOLE" ] || fail "no console log $DEMO_CONSOLE"
 ! grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$DEMO_CONSOLE" ||
 	fail "sanitizer report on the device's console: $(cat "$DEMO_CONSOLE")"
+
+# a watcher and a console left open in other terminals end with the demo
+demo_follow watch2.out watch
+demo_follow console.out console
+i=0
+until grep -q ' idle$' watch2.out && grep -q 'ready: version 2.0.0' console.out; do
+	[ "$i" -lt 100 ] || fail "demo-ctl watch, console: $(cat watch2.out console.out)"
+	sleep 0.1
+	i=$((i + 1))
+done
 demo_stop_clean
+tail -n 1 watch2.out | grep -q ' (the demo has ended)$' ||
+	fail "demo-ctl watch did not say that the demo ended: $(cat watch2.out)"
+pass "demo-ctl watch and console end with the demo"
 
 # again, from scratch
 demo_start demo2.out --quiet

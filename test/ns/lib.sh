@@ -322,14 +322,19 @@ exit "$rc"
 EOS
 }
 
+# The ::restart: line is contrib/init/busybox/inittab's, as its how-to
+# says to copy it.
 rig_init_busybox() {
+	local contrib=$RIG_REPO/contrib/init/busybox/inittab
 	ln -s /bin/busybox "$1/sbin/init"
-	cat >"$1/etc/inittab" <<EOS
-# the rig: busybox init as PID 1 of the namespace (test/ns/lib.sh)
-::sysinit:/usr/bin/rig-services start
-::once:/usr/sbin/sysupgraded -c /etc/sysupgraded.conf --foreground -v
-::restart:$RIG_STAGE2
-EOS
+	{
+		echo "# the rig: busybox init as PID 1 of the namespace (test/ns/lib.sh)"
+		echo "::sysinit:/usr/bin/rig-services start"
+		echo "::once:/usr/sbin/sysupgraded -c /etc/sysupgraded.conf --foreground -v"
+		grep '^::restart:' "$contrib"
+	} >"$1/etc/inittab"
+	grep -q '^::restart:'"$RIG_STAGE2"'$' "$1/etc/inittab" ||
+		fail "rig: $contrib has no ::restart:$RIG_STAGE2"
 }
 
 # s6: /sbin/init copies /etc/s6/service to the tmpfs /run/service (as
