@@ -665,6 +665,11 @@ static unsigned check_answer(const struct request *rq, const struct buf *resp)
 	end = p + resp->len;
 	if (!parse_answer(&p, end, &a))
 		FAIL("not a complete HTTP/1.1 answer:\n%s", resp->p);
+	/* ... or, for an empty Content-Length, its 400's head twice, the
+	 * first without the body: the "body" is the second answer */
+	if (!a.json && from_mhd(a.status) && a.body_len >= 9 &&
+	    !strncmp(a.body, "HTTP/1.1 ", 9))
+		p = a.body;
 	/* MHD 0.9.75 may send its own 400 page after an answer (to a
 	 * header line without a name), and garbles it for a bad
 	 * Content-Length: what follows is only checked to be MHD's */
@@ -894,8 +899,13 @@ static void abandon(int fd, struct buf *resp)
 	}
 	usleep(1000);	/* the rest of what was sent, mostly: see check_staging() */
 	if (!resp->len && poll(&p, 1, 0) > 0) {
-		recv_all(fd, resp);
-		return;
+		recv_ready(fd, resp);
+		/* a 100 Continue that came after the upload began is no
+		 * answer either: the daemon waits for the body */
+		if (!interim_only(resp)) {
+			recv_all(fd, resp);
+			return;
+		}
 	}
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 }
