@@ -28,12 +28,12 @@ static struct {
 
 /*
  * Body pieces come one TLS record (16 KiB) at a time; past the first
- * MiB they are gathered into writes of UPLOAD_BUF, a sixteenth of the
+ * MiB they are gathered into writes of UPLOAD_BUF, an eighth of the
  * syscalls and of the verifier's wake-ups. The first MiB goes to the
  * file as it comes, so the verifier sees the manifest and signature at
  * once and an early refusal stays early.
  */
-#define UPLOAD_BUF	(256 * 1024)
+#define UPLOAD_BUF	(128 * 1024)
 #define UPLOAD_DIRECT	(1024 * 1024)
 
 struct staging_upload {

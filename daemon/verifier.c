@@ -12,7 +12,7 @@
 #include "log.h"
 #include "verifier.h"
 
-#define VERIFY_BUF (256 * 1024)
+#define VERIFY_BUF (128 * 1024)
 /*
  * Over the first GATE_BYTES the HTTP thread does not run more than
  * GATE_LAG ahead of the reader: it waits, GATE_MS in all at most. A

@@ -236,7 +236,7 @@ pair() {
 	else
 		label=\$1-small size=\$SMALL sum=\$SMALLSUM
 	fi
-	bb= tb= bs= ts= bl= tl= rep=1
+	bb= tb= bs= ts= bl= tl= bsl= tsl= rep=1
 	while [ \$rep -le \$RUNS ]; do
 		if [ \$((rep % 2)) = 1 ]; then order="backend tool"; else order="tool backend"; fi
 		for side in \$order; do
@@ -252,18 +252,18 @@ pair() {
 			[ "\$got" = \$sum ] || { echo "FAIL: \$label \$side: the device reads \$got"; exit 1; }
 			echo "BENCH-RUN \$label rep=\$rep side=\$side ms=\$ms with_sync_ms=\$sms"
 			if [ \$side = backend ]; then
-				bl="\$bl \$ms"
+				bl="\$bl \$ms" bsl="\$bsl \$sms"
 				[ -n "\$bb" ] && [ "\$bb" -le \$ms ] || bb=\$ms
 				[ -n "\$bs" ] && [ "\$bs" -le \$sms ] || bs=\$sms
 			else
-				tl="\$tl \$ms"
+				tl="\$tl \$ms" tsl="\$tsl \$sms"
 				[ -n "\$tb" ] && [ "\$tb" -le \$ms ] || tb=\$ms
 				[ -n "\$ts" ] && [ "\$ts" -le \$sms ] || ts=\$sms
 			fi
 		done
 		rep=\$((rep + 1))
 	done
-	echo "BENCH \$label backend_ms=\$bb tool_ms=\$tb backend_sync_ms=\$bs tool_sync_ms=\$ts backend_median_ms=\$(median \$bl) tool_median_ms=\$(median \$tl) bytes=\$size"
+	echo "BENCH \$label backend_ms=\$bb tool_ms=\$tb backend_sync_ms=\$bs tool_sync_ms=\$ts backend_median_ms=\$(median \$bl) tool_median_ms=\$(median \$tl) backend_sync_median_ms=\$(median \$bsl) tool_sync_median_ms=\$(median \$tsl) bytes=\$size"
 }
 # startup NAME CMD...: best of 5 wall times of CMD doing nothing (it
 # exits at once): what starting the program costs, plus the clock's own
@@ -390,7 +390,8 @@ EOF
 		for (i = 3; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 		print "pair", $2, v["bytes"], v["backend_ms"], v["tool_ms"],
 		      v["backend_sync_ms"], v["tool_sync_ms"],
-		      v["backend_median_ms"], v["tool_median_ms"]
+		      v["backend_median_ms"], v["tool_median_ms"],
+		      v["backend_sync_median_ms"], v["tool_sync_median_ms"]
 	}
 	' >> "$results"
 	cd /
@@ -411,7 +412,8 @@ awk '
 $1 == "pair" && $2 ~ /-small$/ { d = $2; sub(/-small$/, "", d)
 	sb[d] = $4; st[d] = $5; sbs[d] = $6; sts[d] = $7; next }
 $1 == "pair" { n++; dev[n] = $2; b[n] = $3; bm[n] = $4; tm[n] = $5
-	bs[n] = $6; ts[n] = $7; bmed[n] = $8; tmed[n] = $9 }
+	bs[n] = $6; ts[n] = $7; bmed[n] = $8; tmed[n] = $9
+	bsmed[n] = $10; tsmed[n] = $11 }
 function mibs(ms, bytes) {
 	return ms > 0 ? sprintf("%.0f MiB/s", bytes / 1048576 * 1000 / ms) : "-"
 }
@@ -436,7 +438,8 @@ END {
 			row("ubi: UBI on block2mtd (VM)", "ubiupdatevol",
 			    b[i], bm[i], tm[i], sb[d], st[d], mr(i))
 			row("ubi, then sync (both sides)", "ubiupdatevol; sync",
-			    b[i], bs[i], ts[i], sbs[d], sts[d], "-")
+			    b[i], bs[i], ts[i], sbs[d], sts[d],
+			    bsmed[i] > 0 ? sprintf("%.2f", tsmed[i] / bsmed[i]) : "-")
 		}
 		if (d == "nand")
 			row("NAND: nandsim, 3 bad blocks (VM)", "flash_erase; nandwrite -p",
