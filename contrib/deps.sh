@@ -24,10 +24,11 @@ demo_pkgs="u-boot-tools libubootenv-tool e2fsprogs mount util-linux
 test_pkgs="libcmocka-dev libarchive-tools python3 zstd xz-utils gzip
 	u-boot-tools libubootenv-tool clang libclang-rt-14-dev
 	qemu-system-x86 busybox-static mtd-utils cpio kmod e2fsprogs attr mount
-	gnutls-bin s6 chromium man-db groff-base lintian valgrind debootstrap ansible-core
+	gnutls-bin s6 chromium man-db groff-base lintian valgrind debootstrap ansible
 	dmsetup"
-# ansible-core: integration.fleet runs contrib/fleet's playbook (its role
-# uses ansible.builtin only, so not the collections of Debian's ansible).
+# ansible: integration.fleet runs contrib/fleet's playbook with Debian's
+# ansible (its role uses ansible.builtin only, from ansible-core, which
+# the package depends on).
 # The web tests (test/web/) drive Debian's chromium with playwright-core
 # from npm, pinned, installed into .deps/web so the tree stays clean.
 playwright_version=1.65.1

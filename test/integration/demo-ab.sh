@@ -50,12 +50,8 @@ demo_wait_info 2.0.0
 assert_eq "2.0.0 success" \
 	"$(json_get info.json 'j["last_install"]["version"] + " " + j["last_install"]["result"]')" \
 	"/info last_install after the reboot"
-i=0
-until grep -q '^demo: the new slot waits for its confirmation: demo-ctl mark-good' demo.out; do
-	[ "$i" -lt 100 ] || fail "the demo did not show --mark-good: $(cat demo.out)"
-	sleep 0.1
-	i=$((i + 1))
-done
+demo_wait_line demo.out '^demo: the new slot waits for its confirmation: demo-ctl mark-good' \
+	"the demo did not show --mark-good"
 grep -q '^demo: booted slot b (.*): v2.0.0, upgrade_available=1 bootcount=1' demo.out ||
 	fail "the demo did not boot slot b: $(cat demo.out)"
 pass "demo-ctl reboot: the daemon comes back on slot b, v2.0.0, last_install success, bootcount=1"
@@ -68,12 +64,7 @@ grep -q '^boot_slot=b$' env.out || fail "boot_slot after mark-good: $(cat env.ou
 pass "demo-ctl mark-good: upgrade_available deleted, bootcount=0, boot_slot stays b"
 
 demo_follow watch.out watch	# left open in another terminal
-i=0
-until grep -q ' idle$' watch.out; do
-	[ "$i" -lt 100 ] || fail "demo-ctl watch: $(cat watch.out)"
-	sleep 0.1
-	i=$((i + 1))
-done
+demo_wait_line watch.out ' idle$' "demo-ctl watch"
 demo_stop_clean
 tail -n 1 watch.out | grep -q ' (the demo has ended)$' ||
 	fail "demo-ctl watch did not say that the demo ended: $(cat watch.out)"

@@ -116,6 +116,17 @@ demo_refused() {
 	pass "a second demo refuses, naming the first's PID $DEMO_RUN"
 }
 
+# demo_wait_line FILE PATTERN WHAT: wait up to 10 s for a line of FILE
+# matching the grep PATTERN, else fail with WHAT and FILE.
+demo_wait_line() {
+	_dw_i=0
+	until grep -q -- "$2" "$1"; do
+		[ "$_dw_i" -lt 100 ] || fail "$3: $(cat "$1")"
+		sleep 0.1
+		_dw_i=$((_dw_i + 1))
+	done
+}
+
 # demo_follow OUT CMD...: `demo-ctl CMD...` (watch, console) left
 # running as in a terminal of the user's own, in a session of its own;
 # demo_stop_clean checks that it ends with the demo.
