@@ -85,30 +85,24 @@ static void fail_upload(struct upload *u)
 }
 
 /* Into the staging file; the verifier thread reads it from there, so
- * it is told of the bytes that reached the file. A refusal by the
- * reader comes first: it says more than a full disk. */
+ * it is told how many bytes the file holds. A refusal by the reader
+ * comes first: it says more than a full disk. */
 static enum su_err feed(struct upload *u, const char *data, size_t size)
 {
-	uint64_t in_file = staging_upload_written(u->st);
-
-	if (verifier_more(u->v, 0, &u->err))
+	if (verifier_more(u->v, staging_upload_written(u->st), &u->err))
 		return u->err.code;
 	if (staging_upload_write(u->st, data, size, &u->err))
 		return u->err.code;
 	u->bytes += size;
-	return verifier_more(u->v, staging_upload_written(u->st) - in_file,
-			     &u->err);
+	return verifier_more(u->v, staging_upload_written(u->st), &u->err);
 }
 
 /* The buffered rest into the file, for the verifier's last read. */
 static enum su_err flush(struct upload *u)
 {
-	uint64_t in_file = staging_upload_written(u->st);
-
 	if (staging_upload_flush(u->st, &u->err))
 		return u->err.code;
-	return verifier_more(u->v, staging_upload_written(u->st) - in_file,
-			     &u->err);
+	return verifier_more(u->v, staging_upload_written(u->st), &u->err);
 }
 
 /* On the verifier thread, like the reader's hooks. */

@@ -193,15 +193,17 @@ static void gate_locked(struct verifier *v)
 	v->gate_ns -= now_ns() - start;
 }
 
-enum su_err verifier_more(struct verifier *v, uint64_t n, struct su_error *err)
+enum su_err verifier_more(struct verifier *v, uint64_t in_file,
+			  struct su_error *err)
 {
 	enum su_err rc;
 
 	pthread_mutex_lock(&v->lock);
-	v->written += n;
-	pthread_cond_signal(&v->cond);
-	if (n)
+	if (in_file > v->written) {
+		v->written = in_file;
+		pthread_cond_signal(&v->cond);
 		gate_locked(v);
+	}
 	rc = result_locked(v, err);
 	pthread_mutex_unlock(&v->lock);
 	return rc;

@@ -28,8 +28,10 @@ enum su_err verifier_start(struct bundle_reader *br, int fd,
 			   verifier_progress_fn progress, void *ctx,
 			   struct verifier **out, struct su_error *err);
 
-/* @n more bytes are in the file. The reader's error once it refused. */
-enum su_err verifier_more(struct verifier *v, uint64_t n, struct su_error *err);
+/* The file holds @in_file bytes now (the same count is only a check).
+ * The reader's error once it refused. */
+enum su_err verifier_more(struct verifier *v, uint64_t in_file,
+			  struct su_error *err);
 
 /* Every byte is in: wait until all are fed; the reader's result so far
  * (bundle_reader_finish() is the caller's, afterwards). */
