@@ -44,6 +44,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -218,6 +219,44 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	running = true;
 	return 0;
 }
+
+/* ---- evidence of a stall ---- */
+
+static void run_tool(char *const argv[])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+/*
+ * Before a hang detector aborts: the daemon's state, both ends of every
+ * connection to its port (queues, timers), and every thread's stack.
+ * The stalled input alone is answered at once, so this is the only look
+ * at what the daemon was doing.
+ */
+static void dump_stall(void)
+{
+	char pid[16], filter[64];
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	snprintf(filter, sizeof(filter), "( sport = :%u or dport = :%u )",
+		 port, port);
+	fprintf(stderr, "fuzz_upload: stalled; daemon state %s\n",
+		state_name(state_get()));
+	run_tool((char *[]){ "ss", "-tanoi", filter, NULL });
+	run_tool((char *[]){ "gdb", "-batch", "-nx", "-p", pid,
+			     "-ex", "info threads",
+			     "-ex", "thread apply all bt 30", NULL });
+}
+
+#define STALL(...) do { dump_stall(); FAIL(__VA_ARGS__); } while (0)
 
 /* ---- the client ---- */
 
@@ -701,7 +740,7 @@ static void wait_rest(void)
 
 	while (state_is_busy(s = state_get())) {
 		if (now_ms() > deadline)
-			FAIL("the daemon is still %s %d ms after the request",
+			STALL("the daemon is still %s %d ms after the request",
 			     state_name(s), REST_MS);
 		usleep(100);
 	}
@@ -822,7 +861,9 @@ static void ask(const char *req, unsigned status, struct buf *resp,
 	int fd = dial();
 
 	send_all(fd, req, strlen(req));
-	if (!recv_all(fd, resp) || !resp->len)
+	if (!recv_all(fd, resp))
+		STALL("no answer to %.40s", req);
+	if (!resp->len)
 		FAIL("no answer to %.40s", req);
 	close(fd);
 	p = resp->p;
@@ -894,7 +935,7 @@ static void abandon(int fd, struct buf *resp)
 			return;
 		}
 		if (now_ms() > deadline)
-			FAIL("no answer and no upload %d ms after the request",
+			STALL("no answer and no upload %d ms after the request",
 			     ANSWER_MS);
 	}
 	usleep(1000);	/* the rest of what was sent, mostly: see check_staging() */
@@ -927,7 +968,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rq.half_close)
 		abandon(fd, &resp);
 	else if (!recv_all(fd, &resp))
-		FAIL("the daemon neither answered nor closed in %d ms",
+		STALL("the daemon neither answered nor closed in %d ms",
 		     ANSWER_MS);
 	close(fd);
 	status = check_answer(&rq, &resp);
