@@ -96,15 +96,18 @@ uint64_t bundle_reader_hashed(const struct bundle_reader *br);
 /*
  * Verify the bundle file at @path: feed it whole and finish. Convenience
  * for tools and tests; with @out the caller receives the reader (to read
- * the manifest) and frees it.
+ * the manifest) and frees it. A regular file is mapped, BUNDLE_MAP_WINDOW
+ * bytes at a time, rather than read: if it is cut short meanwhile, the
+ * process gets SIGBUS.
  */
+#define BUNDLE_MAP_WINDOW	(64 << 20)
 enum su_err bundle_verify_file(const char *path,
 			       const struct bundle_policy *policy,
 			       struct bundle_reader **out,
 			       struct su_error *err);
 
-/* The same from the open file @fd, read from its current offset to its
- * end (@path names it in messages); @fd stays open. */
+/* The same from the open file @fd, read (never mapped) from its current
+ * offset to its end (@path names it in messages); @fd stays open. */
 enum su_err bundle_verify_fd(int fd, const char *path,
 			       const struct bundle_policy *policy,
 			       struct bundle_reader **out,

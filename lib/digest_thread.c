@@ -82,6 +82,13 @@ void digest_thread_feed(struct digest_thread *dt, const void *buf, size_t len)
 	pthread_mutex_unlock(&dt->lock);
 }
 
+void digest_thread_sync(struct digest_thread *dt)
+{
+	pthread_mutex_lock(&dt->lock);
+	wait_idle(dt);
+	pthread_mutex_unlock(&dt->lock);
+}
+
 uint64_t digest_thread_end(struct digest_thread *dt, uint8_t out[DIGEST_LEN])
 {
 	uint64_t bytes;

@@ -16,7 +16,8 @@
  *
  * The caller hands over its buffers in stream order. A buffer must not
  * change until the next digest_thread_feed() returns, or
- * digest_thread_end(): each waits until the bytes before are hashed.
+ * digest_thread_sync() or digest_thread_end(): each waits until the
+ * bytes before are hashed.
  * Two buffers used in turn keep both threads busy.
  */
 struct digest_thread;
@@ -24,6 +25,8 @@ struct digest_thread;
 enum su_err digest_thread_start(struct digest_thread **out,
 				struct su_error *err);
 void digest_thread_feed(struct digest_thread *dt, const void *buf, size_t len);
+/* Wait until every byte fed is hashed: the buffers are free again. */
+void digest_thread_sync(struct digest_thread *dt);
 /* Wait for the last bytes, write the SHA-256 to @out (if not NULL),
  * stop the thread and free @dt; NULL is fine. Returns the bytes hashed. */
 uint64_t digest_thread_end(struct digest_thread *dt, uint8_t out[DIGEST_LEN]);

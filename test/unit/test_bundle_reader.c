@@ -556,6 +556,46 @@ static void test_verify_file(void **state)
 	unlink(path);
 }
 
+/* A bundle over two of bundle_verify_file()'s map windows, whole and
+ * cut inside the second: the mapped file and the read one agree. */
+static void test_verify_windows(void **state)
+{
+	char rootfs_hex[DIGEST_HEX_LEN + 1], kernel_hex[DIGEST_HEX_LEN + 1];
+	const size_t big = BUNDLE_MAP_WINDOW + 1048576 + 17;
+	uint8_t mapped[DIGEST_LEN], in_read[DIGEST_LEN], want[DIGEST_LEN];
+	struct bundle_reader *br = NULL;
+	struct su_error err;
+	unsigned char *b;
+	size_t len;
+	int fd;
+
+	(void)state;
+	make_payload("rootfs.img", big, 3, rootfs_hex);
+	make_payload("kernel.bin", 4097, 2, kernel_hex);
+	b = make_bundle(test_manifest_json(rootfs_hex, big, kernel_hex, 4097),
+			"gnu", &len);
+	digest_buf(b, len, want);
+	assert_int_equal(bundle_verify_file(path_in("b.tar"), policy(), &br, &err),
+			 SU_OK);
+	bundle_reader_sha256(br, mapped);
+	assert_int_equal(bundle_reader_bytes(br), len);
+	bundle_reader_free(br);
+	fd = open(path_in("b.tar"), O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(bundle_verify_fd(fd, "b.tar", policy(), &br, &err), SU_OK);
+	close(fd);
+	bundle_reader_sha256(br, in_read);
+	bundle_reader_free(br);
+	assert_memory_equal(mapped, want, DIGEST_LEN);
+	assert_memory_equal(in_read, want, DIGEST_LEN);
+	write_file(path_in("b.tar"), b, BUNDLE_MAP_WINDOW + 4096 + 100);
+	assert_int_equal(bundle_verify_file(path_in("b.tar"), policy(), NULL, &err),
+			 SU_ERR_BAD_ARCHIVE);
+	free(b);
+	unlink(path_in("b.tar"));
+	unlink(path_in("rootfs.img"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -569,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_callback_error),
 		cmocka_unit_test(test_digest_thread),
 		cmocka_unit_test(test_verify_file),
+		cmocka_unit_test(test_verify_windows),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
