@@ -83,12 +83,20 @@ cpu_ms() {
 rollup() {
 	awk '/^Rss:/ {r=$2} /^Pss:/ {p=$2} /^Private_Dirty:/ {d=$2} END {print r, p, d}' "/proc/$1/smaps_rollup"
 }
+# "$@" run, its CPU time (user + system, ms) appended to the file $1:
+# curl's, for the two-core arithmetic in RESULTS.md
+cpu_of() {
+	python3 -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[2:])
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "a").write("%d\n" % ((r.ru_utime + r.ru_stime) * 1000))' "$@"
+}
 to_daemon() {
-	curl -sS -o /dev/null -w '%{http_code} %{time_total}' --cacert server.pem \
+	cpu_of dc.cpu curl -sS -o /dev/null -w '%{http_code} %{time_total}' --cacert server.pem \
 		-H "Authorization: Bearer $TOKEN" -T "$bundle" "$BASE/bundle" >t
 }
 to_nginx() {
-	curl -sS -o /dev/null -w '%{http_code} %{time_total}' --cacert server.pem \
+	cpu_of nc.cpu curl -sS -o /dev/null -w '%{http_code} %{time_total}' --cacert server.pem \
 		-T "$bundle" "https://127.0.0.1:$NPORT/up/b.tar" >t
 }
 # smaps_rollup of a server every 10 ms while it receives, for both
@@ -114,7 +122,7 @@ sampled() {
 }
 NWORKER=$(pgrep -P "$NGINX_PID" | head -n 1)
 idle_mem=$(rollup "$DPID")
-: >d.ms; : >n.ms; : >peak.mem; : >npeak.mem; : >d.cpu; : >n.cpu
+: >d.ms; : >n.ms; : >peak.mem; : >npeak.mem; : >d.cpu; : >n.cpu; : >dc.cpu; : >nc.cpu
 for _i in $(seq 1 "$runs"); do
 	# both start with nothing stored: nginx's file is removed before its
 	# round, the staged bundle before the daemon's (untimed, both)
@@ -141,6 +149,7 @@ peak_mem=$(peak peak.mem)
 npeak_mem=$(peak npeak.mem)
 echo "rounds (ms): sysupgraded $(tr '\n' ' ' <d.ms)| nginx $(tr '\n' ' ' <n.ms)"
 echo "CPU per upload (ms, user+sys): sysupgraded $(tr '\n' ' ' <d.cpu)median $(med d.cpu) | nginx worker $(tr '\n' ' ' <n.cpu)median $(med n.cpu)"
+echo "curl's CPU per upload (ms): to sysupgraded median $(med dc.cpu) | to nginx median $(med nc.cpu)"
 cp "$SU_DAEMON" stripped
 strip stripped
 size=$(stat -c %s stripped)
