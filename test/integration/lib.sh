@@ -45,8 +45,30 @@ mkwork() {
 	trap 'exit 129' HUP
 	trap 'exit 130' INT
 	trap 'exit 141' PIPE
-	trap 'exit 143' TERM
+	trap 'echo "$0: TERM: cleaning up (SU_TEST_DEADLINE: ${SU_TEST_DEADLINE:-none})" >&2; exit 143' TERM
+	deadline_start
 	cd "$WORK"
+}
+
+# ctest's TIMEOUT kills a test with SIGKILL, which skips its EXIT trap
+# and so the cleanup of its mounts and loop devices. SU_TEST_DEADLINE
+# (seconds, set short of TIMEOUT by test/CMakeLists.txt) ends the test
+# first: TERM to the script, whose trap exits through the EXIT trap, and
+# to its children, so that a command in the foreground cannot delay it.
+# The watcher holds none of the test's descriptors and ends with it.
+deadline_start() {
+	[ -n "${SU_TEST_DEADLINE:-}" ] || return 0
+	_dl_top=$$
+	(
+		_dl_n=0
+		while [ "$_dl_n" -lt "$SU_TEST_DEADLINE" ]; do
+			sleep 1
+			kill -0 "$_dl_top" 2>/dev/null || exit 0
+			_dl_n=$((_dl_n + 1))
+		done
+		kill -TERM "$_dl_top"
+		pkill -TERM -P "$_dl_top"
+	) </dev/null >/dev/null 2>&1 &
 }
 
 # run CMD...: run it with stdout in ./out, stderr in ./err, $status set.
