@@ -294,6 +294,16 @@ phase() {
 	t1=\$(now)
 	echo "BENCH-PHASE \$name ms=\$(((t1 - t0) / 1000000))"
 }
+# timing NAME CMD...: su-backend-write's own SU_TIMING lines for CMD,
+# the third of three runs (where its fixed cost goes).
+timing() {
+	name=\$1
+	shift
+	for i in 1 2 3; do
+		out=\$(SU_TIMING=1 "\$@" 2>&1 >/dev/null | sed -n 's/^timing: //p' | tr '\\n' ' ')
+	done
+	echo "BENCH-TIMING \$name \$out"
+}
 EOF
 	bins="--bin $W --bin /usr/bin/date"
 	if want ubi; then
@@ -323,6 +333,7 @@ ubi_tool /img.bin		# warm-up, untimed
 startup ubiupdatevol ubiupdatevol --version
 pair ubi /img.bin
 pair ubi /small.bin
+timing ubi-small \$W ubi ubi0:bench /small.bin
 EOF
 	fi
 	if want nor; then
@@ -346,6 +357,7 @@ startup flashcp flashcp --version
 phase nor-backend-verify-only \$W --verify-only \$SUM mtd mtd:nor /img.bin
 pair nor /img.bin
 pair nor /small.bin
+timing nor-small \$W mtd mtd:nor /small.bin readback=yes
 pair nornv /img.bin
 pair nornv /small.bin
 EOF

@@ -41,6 +41,28 @@ struct run {
 	unsigned seed;
 };
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* SU_TIMING: the time since the last mark, under @what. */
+static void mark(const char *what)
+{
+	static double last;
+	static int on = -1;
+	double t = now_ms();
+
+	if (on < 0)
+		on = getenv("SU_TIMING") != NULL;
+	if (on && last)
+		fprintf(stderr, "timing: %s %.2f ms\n", what, t - last);
+	last = t;
+}
+
 static int usage(void)
 {
 	fprintf(stderr,
@@ -126,18 +148,23 @@ static enum su_err write_image(struct run *r, struct su_error *err)
 	if (fd < 0)
 		return su_error_set(err, SU_ERR_IO, "open %s: %m", r->image);
 	digest_init(&d);
+	mark("start");
 	rc = r->ops->open(&r->target, r->size, &h, err);
+	mark("open");
 	if (rc)
 		goto out;
 	rc = stream(r, fd, h, &d, err);
+	mark("write");
 	if (rc) {
 		r->ops->abort(h);
 		goto out;
 	}
 	rc = r->ops->finish(h, err);
+	mark("finish");
 	digest_final(&d, sha);
 	if (!rc && driver_verifies(r))
 		rc = r->ops->verify(&r->target, r->size, sha, err);
+	mark("verify");
 out:
 	close(fd);
 	return rc;
@@ -173,6 +200,7 @@ int main(int argc, char **argv)
 	struct stat st;
 	enum su_err rc;
 
+	mark("main");
 	if (argc > 2 && !strcmp(argv[1], "--verify-only")) {
 		verify_only = argv[2];
 		argc -= 2;
