@@ -45,7 +45,7 @@ mkwork() {
 	trap 'exit 129' HUP
 	trap 'exit 130' INT
 	trap 'exit 141' PIPE
-	trap 'echo "$0: TERM: cleaning up (SU_TEST_DEADLINE: ${SU_TEST_DEADLINE:-none})" >&2; exit 143' TERM
+	trap 'echo "$0: TERM: cleaning up (SU_TEST_DEADLINE: ${_dl_secs:-none})" >&2; exit 143' TERM
 	deadline_start
 	cd "$WORK"
 }
@@ -56,12 +56,16 @@ mkwork() {
 # first: TERM to the script, whose trap exits through the EXIT trap, and
 # to its children, so that a command in the foreground cannot delay it.
 # The watcher holds none of the test's descriptors and ends with it.
+# Scripts the test runs that use this file start none of their own
+# (the demo's, whose watcher would hold the demo's lock past a kill).
 deadline_start() {
-	[ -n "${SU_TEST_DEADLINE:-}" ] || return 0
+	_dl_secs=${SU_TEST_DEADLINE:-}
+	unset SU_TEST_DEADLINE
+	[ -n "$_dl_secs" ] || return 0
 	_dl_top=$$
 	(
 		_dl_n=0
-		while [ "$_dl_n" -lt "$SU_TEST_DEADLINE" ]; do
+		while [ "$_dl_n" -lt "$_dl_secs" ]; do
 			sleep 1
 			kill -0 "$_dl_top" 2>/dev/null || exit 0
 			_dl_n=$((_dl_n + 1))
