@@ -51,6 +51,7 @@ struct request {
 	char *body;
 	size_t len;
 	bool done;		/* answered or refused */
+	bool www;		/* a file of www, served at the last call */
 };
 
 static bool query_flag(struct MHD_Connection *c, const char *name)
@@ -318,7 +319,24 @@ static bool authorized(struct listener *l, struct MHD_Connection *c,
 	return false;
 }
 
-/* The request's first call: headers are in, no body yet. */
+/* A Content-Length above 0, or a chunked body. */
+static bool has_body(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return (v && strspn(v, "0") != strlen(v)) ||
+	       MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					   MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
+/*
+ * The request's first call: headers are in, no body yet. MHD 0.9.75
+ * closes the connection after an answer queued here (it cannot know
+ * the body is not wanted), so a request without a body, which can keep
+ * its connection, is answered at its last call; a refusal here still
+ * closes, as it should when a body may follow.
+ */
 static enum MHD_Result first_call(struct listener *l, struct MHD_Connection *c,
 				  const char *url, const char *method,
 				  struct request *r)
@@ -328,8 +346,11 @@ static enum MHD_Result first_call(struct listener *l, struct MHD_Connection *c,
 	struct su_error err;
 	enum MHD_Result ret = MHD_NO;
 
-	if (!in_api(url) && (!strcmp(method, "GET") || !strcmp(method, "HEAD")))
+	if (!in_api(url) && (!strcmp(method, "GET") || !strcmp(method, "HEAD"))) {
+		if (!has_body(c))
+			return r->www = true, MHD_YES;
 		return r->done = true, www_serve(c, l->d->cfg->www_dir, url);
+	}
 	if (!in_api(url))
 		return r->done = true, reply_no_route(c, l->tls, url);
 	r->m = rt ? find_method(rt, method) : NULL;
@@ -341,6 +362,8 @@ static enum MHD_Result first_call(struct listener *l, struct MHD_Connection *c,
 		return r->done = true, reply_bad_method(c, l->tls, rt->allow);
 	switch (r->m->body) {
 	case BODY_NONE:
+		if (!has_body(c))
+			return MHD_YES;
 		r->done = true;
 		return r->m->fn(l, c, r);
 	case BODY_JSON:
@@ -412,13 +435,16 @@ enum MHD_Result api_handler(void *cls, struct MHD_Connection *c,
 		size_t size = *upload_data_size;
 
 		*upload_data_size = 0;	/* all of it is taken, always */
-		if (r->done)
-			return MHD_YES;	/* answered before the body: drop it */
+		/* answered before the body, or none was expected: drop it */
+		if (r->done || r->www || r->m->body == BODY_NONE)
+			return MHD_YES;
 		return body_data(l, c, r, upload_data, size);
 	}
 	if (r->done)
 		return MHD_YES;
 	r->done = true;
+	if (r->www)
+		return www_serve(c, l->d->cfg->www_dir, url);
 	ret = r->m->fn(l, c, r);
 	return ret;
 }

@@ -4,7 +4,7 @@
 
 load.py PORT TOKEN CA BUNDLE DAEMON_PID SECONDS SLOW_ADDRS
 
-1. unloaded: three PUT /bundle of BUNDLE with curl, median time;
+1. unloaded: seven PUT /bundle of BUNDLE with curl, median time;
 2. loaded: 100 /status pollers (one keep-alive TLS connection each, one
    request a second, like the web UI) and 20 /events readers, while
    uploads run back to back for SECONDS; their median, the pollers' and
@@ -16,7 +16,8 @@ The daemon's memory (VmRSS, VmHWM, smaps_rollup Pss and Private_Dirty)
 is read after each phase, and the daemon's CPU seconds (utime+stime)
 in each upload phase. LOAD_NICE=N runs the pollers and readers at nice
 N and the uploads at the caller's priority (separates the load
-generator's own CPU, on the same cores, from the daemon's contention).
+generator's own CPU, on the same cores, from the daemon's contention);
+LOAD_CPU=N keeps the pollers and readers on CPU N, the uploads on all.
 Prints one JSON object.
 """
 import os
@@ -31,6 +32,7 @@ import threading
 import time
 
 port, token, ca, bundle, dpid, secs, naddr = sys.argv[1:8]
+UNLOADED = 7	# uploads alone: the noise of 3 was as large as the effect
 port, dpid, secs, naddr = int(port), int(dpid), int(secs), int(naddr)
 auth = {"Authorization": "Bearer " + token}
 ctx = ssl.create_default_context(cafile=ca)
@@ -58,6 +60,16 @@ def cpu_s():
 load_nice = int(os.environ.get("LOAD_NICE", "0"))
 if load_nice:
     os.nice(load_nice)
+# LOAD_CPU=N: the generator on CPU N only, the uploads on every CPU
+all_cpus = os.sched_getaffinity(0)
+if os.environ.get("LOAD_CPU"):
+    os.sched_setaffinity(0, {int(os.environ["LOAD_CPU"])})
+
+
+def upload_preexec():
+    if load_nice:
+        os.nice(-load_nice)
+    os.sched_setaffinity(0, all_cpus)
 
 
 def upload():
@@ -65,7 +77,7 @@ def upload():
                         "--cacert", ca, "-H", "Authorization: Bearer " + token,
                         "-T", bundle, f"https://127.0.0.1:{port}/api/v1/bundle"],
                        capture_output=True, text=True,
-                       preexec_fn=(lambda: os.nice(-load_nice)) if load_nice else None)
+                       preexec_fn=upload_preexec)
     code, t = r.stdout.split()
     if code != "200":
         raise SystemExit(f"load: upload answered {code}: {r.stderr}")
@@ -163,8 +175,8 @@ def dribble(socks, until):
 
 result = {"mem_idle": memory()}
 c0 = cpu_s()
-result["unloaded_s"] = statistics.median(upload() for _ in range(3))
-result["daemon_cpu_s_per_upload_unloaded"] = (cpu_s() - c0) / 3
+result["unloaded_s"] = statistics.median(upload() for _ in range(UNLOADED))
+result["daemon_cpu_s_per_upload_unloaded"] = (cpu_s() - c0) / UNLOADED
 c0 = cpu_s()
 times = loaded()
 result["daemon_cpu_s_per_upload_loaded"] = (cpu_s() - c0) / len(times)

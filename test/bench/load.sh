@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Benchmark: sysupgraded under load (issue 11). One 256 MiB bundle is
-# uploaded over HTTPS: alone (median of 3), then back to back for
+# uploaded over HTTPS: alone (median of 7), then back to back for
 # SECONDS beside 100 /status pollers (1 request/s each, keep-alive) and
 # 20 /events readers, then once beside 200 idle and slowloris
 # connections from 8 loopback addresses (127.0.0.2-9). Reports the
@@ -12,8 +12,9 @@
 # would refuse 100 of them from 127.0.0.1) and the default
 # connection_timeout. Needs root (it mounts a tmpfs).
 # Not a pass/fail test.
-# LOAD_NICE=N: the pollers and readers at nice N (see load.py).
-#   [MAXCONN=N] [LOAD_NICE=N] test/bench/load.sh BUILD_DIR [MiB] [SECONDS]
+# LOAD_NICE=N: the pollers and readers at nice N; LOAD_CPU=N: on CPU N
+# only (see load.py).
+#   [MAXCONN=N] [LOAD_NICE=N] [LOAD_CPU=N] test/bench/load.sh BUILD_DIR [MiB] [SECONDS]
 set -eu
 build=$(cd "$1" && pwd)
 mib=${2:-256}
