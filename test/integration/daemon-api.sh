@@ -35,6 +35,15 @@ assert_eq '{"image": null, "bytes": 0, "total": 0, "percent": 0}' \
 assert_eq null "$(json 'j["last_error"]')" "status: last_error"
 pass "GET /status 200"
 
+# a request without a body keeps its connection: /status, /info and
+# /status again on one connection, one TLS handshake (curl counts
+# connects; www files too: integration.daemon-www)
+got=$(curl -sS --cacert "$WORK/server.pem" -H "Authorization: Bearer $TOKEN" \
+	-o /dev/null -o /dev/null -o /dev/null -w '%{http_code}:%{num_connects} ' \
+	"$BASE/status" "$BASE/info" "$BASE/status")
+assert_eq "200:1 200:0 200:0 " "$got" "three GETs on one connection"
+pass "keep-alive: GET /status, /info, /status on one connection"
+
 # ---- 401, 404, 405 ----
 # (in groups of at most 4: the 5th failure in a minute gets 429, and a
 # success resets the count)

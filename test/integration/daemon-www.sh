@@ -63,6 +63,12 @@ for f in /:text/html /index.html:text/html /app.js:text/javascript \
 done
 pass "www: MIME types, no-cache, ETag and 304, CSP with script-src 'self' and no unsafe-inline"
 
+# the page's files over one kept-alive connection, as a browser loads them
+got=$(curl -sS --cacert server.pem -o /dev/null -o /dev/null -o /dev/null \
+	-w '%{http_code}:%{num_connects} ' "$root/" "$root/app.js" "$root/style.css")
+assert_eq "200:1 200:0 200:0 " "$got" "/, app.js and style.css on one connection"
+pass "www: keep-alive, the page's files on one connection"
+
 # the pages hold no inline script or style and no event handler
 # attributes: the CSP would block them
 python3 - "$WWW"/*.html <<'EOP' || fail "inline script in the web UI"
