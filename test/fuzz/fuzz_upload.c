@@ -190,9 +190,27 @@ static void stop(void)
 	remove_work();
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+/*
+ * The daemon's threads (MHD's, and every thread they start) block
+ * signals, as sysupgraded's do (daemon/main.c blocks them before any
+ * thread starts). Only this thread, the client, then takes libFuzzer's
+ * SIGALRM (its -timeout check, every timeout/2 + 1 s), and the client
+ * retries what it interrupts.
+ */
+static void start_daemon(const char *conf)
 {
 	struct su_error err;
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (daemon_open(&dmn, conf, &err) || daemon_listen(&dmn, &err))
+		FAIL("start the daemon: %s", err.message);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
 	char conf[160];
 
 	(void)argc;
@@ -214,8 +232,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	log_open(0, false);	/* syslog only: no line per refused upload */
 	atexit(stop);
 	__sanitizer_set_death_callback(remove_work);
-	if (daemon_open(&dmn, conf, &err) || daemon_listen(&dmn, &err))
-		FAIL("start the daemon: %s", err.message);
+	start_daemon(conf);
 	running = true;
 	return 0;
 }
@@ -231,8 +248,8 @@ static void run_tool(char *const argv[])
 		execvp(argv[0], argv);
 		_exit(127);
 	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
+	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
 }
 
 /*
@@ -291,6 +308,41 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+/* poll() of one descriptor for @ms (-1: for ever), again after a
+ * signal with the time left. */
+static int poll_one(struct pollfd *p, long long ms)
+{
+	long long end = now_ms() + ms;
+
+	for (;;) {
+		int r = poll(p, 1, ms < 0 ? -1 : (int)ms);
+
+		if (r >= 0 || errno != EINTR)
+			return r;
+		if (ms >= 0 && (ms = end - now_ms()) < 0)
+			ms = 0;
+	}
+}
+
+/* connect(), which an interrupted call leaves going on: wait for it. */
+static int connect_retry(int fd, const struct sockaddr_in *a)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int e = 0;
+
+	if (!connect(fd, (const struct sockaddr *)a, sizeof(*a)))
+		return 0;
+	if (errno != EINTR)
+		return -1;
+	if (poll_one(&p, ANSWER_MS) <= 0)
+		return -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len))
+		return -1;
+	errno = e;
+	return e ? -1 : 0;
+}
+
 static int dial(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
@@ -299,7 +351,7 @@ static int dial(void)
 	struct timeval tv = { .tv_sec = 2 };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)))
+	if (fd < 0 || connect_retry(fd, &a))
 		FAIL("connect to the daemon on port %u: %m", port);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return fd;
@@ -331,7 +383,7 @@ static bool recv_all(int fd, struct buf *out)
 		long long left = deadline - now_ms();
 		ssize_t n;
 
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+		if (left <= 0 || poll_one(&p, left) <= 0)
 			return false;
 		n = recv(fd, tmp, sizeof(tmp), 0);
 		if (n < 0 && errno == EINTR)
@@ -911,7 +963,7 @@ static void recv_ready(int fd, struct buf *out)
 			return;
 		put(out, tmp, (size_t)n);
 	} while (!strstr(out->p, "\r\n\r\n") && out->len >= 10 &&
-		 !memcmp(out->p, "HTTP/1.1 1", 10) && poll(&p, 1, 100) > 0);
+		 !memcmp(out->p, "HTTP/1.1 1", 10) && poll_one(&p, 100) > 0);
 }
 
 /*
@@ -927,7 +979,7 @@ static void abandon(int fd, struct buf *resp)
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 
 	while (state_get() != ST_RECEIVING) {
-		if (poll(&p, 1, 1) > 0) {
+		if (poll_one(&p, 1) > 0) {
 			recv_ready(fd, resp);
 			if (interim_only(resp))
 				break;	/* 100 Continue: still unanswered */
@@ -939,7 +991,7 @@ static void abandon(int fd, struct buf *resp)
 			     ANSWER_MS);
 	}
 	usleep(1000);	/* the rest of what was sent, mostly: see check_staging() */
-	if (!resp->len && poll(&p, 1, 0) > 0) {
+	if (!resp->len && poll_one(&p, 0) > 0) {
 		recv_ready(fd, resp);
 		/* a 100 Continue that came after the upload began is no
 		 * answer either: the daemon waits for the body */
