@@ -925,8 +925,7 @@ static void ask(const char *req, unsigned status, struct buf *resp,
 }
 
 /* DELETE /bundle: the next input starts from idle; GET /status: the
- * daemon still answers, and says so. (MHD closes after the 204 even
- * without "Connection: close": two connections.) */
+ * daemon still answers, and says so. One connection each, closed. */
 static void reset(void)
 {
 	struct buf r1 = { 0 }, r2 = { 0 };
