@@ -506,7 +506,9 @@ www_404() {
 	_w_what=$1
 	shift
 	for _w_p in "$@"; do
-		printf 'GET %s HTTP/1.1\r\nHost: x\r\n\r\n' "$_w_p" >r.req
+		# one answer wanted: without it the kept-alive connection
+		# stays open until the 5-s idle close
+		printf 'GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' "$_w_p" >r.req
 		raw_is "404 not_found" "$_w_what: GET $_w_p" r.req
 		! grep -q secret raw.out || fail "$_w_what: GET $_w_p leaked the file"
 	done
@@ -540,7 +542,7 @@ setup_www_fifo() { setup_www; }
 case_www_fifo() {
 	mkfifo www/pipe.txt
 	www_404 "a FIFO (no writer: opening it must not block)" /pipe.txt
-	printf 'GET /api/v1/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n' "$TOKEN" >r.req
+	printf 'GET /api/v1/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nConnection: close\r\n\r\n' "$TOKEN" >r.req
 	raw_is "200 -" "GET /status right after the FIFO" r.req
 }
 
