@@ -36,6 +36,7 @@ suite() {
 		su_stage_failed "build/$dir did not build"
 		return 0
 	fi
+	rm -f "$top/build/$dir/Testing/Temporary/LastTest.log"
 	ctest --test-dir "build/$dir" --output-on-failure 2>&1 | tee "$log" || true
 	su_count_ctest "$log" "build/$dir"
 }
@@ -55,4 +56,10 @@ else
 	failed=$((failed + 1))
 fi
 
+if [ "$failed" -gt 0 ]; then
+	echo "== the last lines of each failed test"
+	for dir in release asan; do
+		su_recap "$top/build/$dir/Testing/Temporary/LastTest.log" "build/$dir"
+	done
+fi
 su_summary

@@ -31,6 +31,33 @@ su_count_ctest() {
 	failed=$((failed + bad))
 }
 
+# su_recap LASTTEST DIR [LINES]: the last LINES (default 15) lines of
+# the output of each test that did not pass in ctest's LASTTEST log
+# (Testing/Temporary/LastTest.log), under a line naming it, DIR, its
+# status and its time.
+# test.sh prints it just before its last line, since a long log is
+# often kept only by its head and its tail, and a failure in the middle
+# of it would be lost.
+su_recap() {
+	[ -f "$1" ] || return 0
+	awk -v dir="$2" -v n="${3:-15}" '
+	function flush(status,   i, from) {
+		print "--- " dir ": " name ": " status " (" secs " s)"
+		from = cnt > n ? cnt - n : 0
+		for (i = from; i < cnt; i++)
+			print "  " buf[i % n]
+	}
+	/^[0-9]+\/[0-9]+ Testing: / { name = $3; cnt = 0; state = 0; next }
+	state == 0 && /^Output:$/ { state = 1; next }
+	state == 1 && /^-+$/ { state = 2; next }
+	state == 2 && /^<end of output>$/ { state = 3; next }
+	state == 2 { buf[cnt % n] = $0; cnt++; next }
+	state == 3 && /^Test time = / { secs = $4; next }
+	state == 3 && /^-+$/ { next }
+	state == 3 { if ($0 != "Test Passed.") flush($0); state = 4 }
+	' "$1"
+}
+
 # su_summary: the last line of test.sh; fails when anything failed.
 su_summary() {
 	echo "test.sh: $passed passed, $failed failed"

@@ -4,7 +4,8 @@
 # `set -euo pipefail`: ctest logs with and without a summary line, a
 # missing log and a failed build. A stage without a summary counts one
 # failure and the script goes on to the next stage; the last line is
-# "test.sh: N passed, N failed", with a failing status when N failed > 0.
+# "test.sh: N passed, N failed", with a failing status when N failed > 0;
+# su_recap reprints the end of what each failed test printed.
 set -eu
 : "${SU_TEST_SRC:?SU_TEST_SRC must name the test source directory}"
 
@@ -81,3 +82,46 @@ out=$(bash -c 'passed=12 failed=0; . "$1"; su_summary' s \
 	"$SU_TEST_SRC/summary.sh") || fail "su_summary failed with 0 failed"
 [ "$out" = "test.sh: 12 passed, 0 failed" ] || fail "last line: '$out'"
 echo "ok: the last line and its status"
+
+# su_recap: the last lines of each test that did not pass, from ctest's
+# LastTest.log, and nothing of those that passed.
+cat >LastTest.log <<'EOF2'
+Start testing: Dec 03 17:18 UTC
+----------------------------------------------------------
+1/2 Testing: unit.fine
+1/2 Test: unit.fine
+Command: "/usr/bin/sh" "-c" "echo fine"
+Directory: /x
+"unit.fine" start time: Dec 03 17:18 UTC
+Output:
+----------------------------------------------------------
+fine output
+<end of output>
+Test time =   0.01 sec
+----------------------------------------------------------
+Test Passed.
+"unit.fine" end time: Dec 03 17:18 UTC
+2/2 Testing: vm.broken
+2/2 Test: vm.broken
+Command: "/usr/bin/sh" "-c" "..."
+Directory: /x
+"vm.broken" start time: Dec 03 17:18 UTC
+Output:
+----------------------------------------------------------
+line 1
+line 2
+line 3
+FAIL: v2 did not answer /info
+<end of output>
+Test time =  12.50 sec
+----------------------------------------------------------
+Test Failed.
+"vm.broken" end time: Dec 03 17:18 UTC
+EOF2
+out=$(bash -c 'set -euo pipefail; . "$1"; su_recap LastTest.log build/a 2; su_recap missing.log build/b' s \
+	"$SU_TEST_SRC/summary.sh") || fail "su_recap failed"
+want='--- build/a: vm.broken: Test Failed. (12.50 s)
+  line 3
+  FAIL: v2 did not answer /info'
+[ "$out" = "$want" ] || fail "su_recap printed '$out', not '$want'"
+echo "ok: su_recap prints the last lines of a failed test only"

@@ -33,6 +33,8 @@ async function refusal(page, code) {
 async function pickByKeyboard(page, name) {
 	await page.focus('#refused-again').catch(() => {});
 	await page.evaluate(() => document.getElementById('file').focus());
+	const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
+	assert(focused === 'file', 'the file input has no focus before Space (it is on "' + focused + '")');
 	const chooser = page.waitForEvent('filechooser');
 	await page.keyboard.press('Space');
 	await (await chooser).setFiles(file(name));
@@ -44,6 +46,11 @@ async function pick(page, name) {
 
 h.main(async (browser) => {
 	const page = await h.open(browser);
+	// Playwright has Chromium intercept file choosers only once a first
+	// 'filechooser' listener is added, and does not wait for that: a key
+	// pressed at once can open a chooser nobody intercepts, and no event
+	// comes (web.ui failed so in CI). Listen from the start instead.
+	page.on('filechooser', () => {});
 
 	// ---- login ----
 	await page.goto(h.URL + '/');
