@@ -39,6 +39,7 @@
 #define KEEP_MOUNT	"/run/sysupgraded-keep"
 #define LINGER_S	2	/* the final status is served this long */
 #define STRAGGLER_MS	2000	/* TERM to KILL */
+#define UNBUSY_MS	3000	/* a busy old root's last tries */
 #define MMAP_THRESHOLD	(128 << 10)	/* glibc's default, kept fixed */
 
 static struct {
@@ -368,16 +369,12 @@ static void log_holders(const char *mp)
 		fclose(m);
 }
 
-/* Unmount the old root and everything below it; what stays busy is
- * made read-only and reported (the backends refuse a mounted device).
- * Latest first is not always deepest first: under systemd-shutdown the
+/* Latest first is not always deepest first: under systemd-shutdown the
  * initramfs's /dev is older than the root moved over it. So pass after
- * pass, while a pass unmounts something. */
-static int unmount_old(void)
+ * pass, while a pass unmounts something; returns how many are left. */
+static size_t unmount_passes(char **mps, size_t n, size_t left)
 {
-	char **mps;
-	size_t n = old_mounts(&mps), left = n, before;
-	int busy = 0;
+	size_t before;
 
 	do {
 		before = left;
@@ -388,6 +385,30 @@ static int unmount_old(void)
 				left--;
 			}
 	} while (left && left < before);
+	return left;
+}
+
+/* Unmount the old root and everything below it. What is busy gets
+ * more tries for UNBUSY_MS, since the kernel drops some references
+ * after the fact (a detached mount's, a reaped process's last files);
+ * what stays busy is made read-only and reported (the backends refuse
+ * a mounted device). */
+static int unmount_old(void)
+{
+	char **mps;
+	size_t n = old_mounts(&mps), left = unmount_passes(mps, n, n);
+	int busy = 0, ms = 0;
+
+	if (left)
+		log_notice("stage 2: %zu mount(s) under %s busy; trying again for up to %d ms",
+			   left, OLD_ROOT, UNBUSY_MS);
+	for (; left && ms < UNBUSY_MS; ms += 100) {
+		reap();
+		usleep(100000);
+		left = unmount_passes(mps, n, left);
+	}
+	if (ms && !left)
+		log_notice("stage 2: the old root was busy for %d ms, then unmounted", ms);
 	for (size_t i = n; i-- > 0;) {
 		if (!mps[i] || !umount2(mps[i], 0))
 			goto next;
