@@ -101,6 +101,8 @@ static void *install_thread(void *arg)
 	struct su_error err;
 	enum su_err rc;
 
+	if (j->d->stage2)
+		stage2_unmount_again();
 	rc = install_run(j->plan, j->env, on_progress, j, &err);
 	if (!rc)
 		log_notice("install of %s complete", j->plan->manifest->version);

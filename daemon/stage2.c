@@ -45,6 +45,7 @@
 static struct {
 	int watchdog;		/* fd, or -1 */
 	struct handover_state hs;
+	unsigned installs;	/* started, for stage2_unmount_again() */
 } s2 = { .watchdog = -1 };
 
 /* Seconds since boot, for the console log: the downtime is measured
@@ -425,6 +426,17 @@ next:
 	if (!busy)
 		rmdir(OLD_ROOT);
 	return busy ? -1 : 0;
+}
+
+void stage2_unmount_again(void)
+{
+	/* the handover's own install: unmount_old() has just run */
+	if (s2.installs++ == 0)
+		return;
+	if (!rmdir(OLD_ROOT) || errno == ENOENT)
+		return;		/* nothing of the old root is left */
+	if (!unmount_old())
+		log_notice("stage 2: the old root, busy before, is unmounted now");
 }
 
 /* ---- the watchdog ---- */
