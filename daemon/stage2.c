@@ -45,7 +45,6 @@
 static struct {
 	int watchdog;		/* fd, or -1 */
 	struct handover_state hs;
-	unsigned installs;	/* started, for stage2_unmount_again() */
 } s2 = { .watchdog = -1 };
 
 /* Seconds since boot, for the console log: the downtime is measured
@@ -430,9 +429,6 @@ next:
 
 void stage2_unmount_again(void)
 {
-	/* the handover's own install: unmount_old() has just run */
-	if (s2.installs++ == 0)
-		return;
 	if (!rmdir(OLD_ROOT) || errno == ENOENT)
 		return;		/* nothing of the old root is left */
 	if (!unmount_old())

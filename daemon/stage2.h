@@ -51,9 +51,10 @@ enum su_err stage2_installed(struct daemon *d, const struct install_plan *plan,
  * the end of the downtime, as test/bench/handover.sh counts it. */
 void stage2_first_write(void);
 
-/* Before each install in stage 2: on a retry, what of the old root
- * stayed busy at the handover may have come free since; try it again
- * (nothing on the first, which follows the handover's unmount). */
+/* Before each install in stage 2: what of the old root stayed busy at
+ * the handover may have come free since; try it again (nothing to do
+ * once it is all unmounted). Not only on a retry: the handover's own
+ * install may never have reached its worker. */
 void stage2_unmount_again(void);
 
 /* POST /reboot in stage 2: sync, linger, reboot(RB_AUTOBOOT). */
