@@ -347,7 +347,9 @@ def at(pattern):
     return float(m.group(1))
 rel = at(r'\[\s*([0-9.]+)\] watchdog: watchdog0: watchdog did not stop!')
 fed = at(r'stage 2: feeding watchdog /dev/watchdog at uptime ([0-9.]+) s')
-end = at(r'\[\s*([0-9.]+)\] reboot: Restarting system')
+# the reset: a reboot, or the panic of a kernel that locked up in it
+# (run.sh's softlockup_panic)
+end = at(r'\[\s*([0-9.]+)\] (?:reboot: Restarting system|Kernel panic - not syncing: softlockup)')
 print('watchdog: the keeper let go at uptime %.2f s; stage 2 fed it %.2f s '
       'later and until the reset, %.2f s after the keeper let go (margin %g s)'
       % (rel, fed - rel, end - rel, margin))

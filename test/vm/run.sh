@@ -61,9 +61,14 @@ done
 command -v qemu-system-x86_64 >/dev/null ||
 	die "qemu-system-x86_64 is not installed"
 
+# softlockup_panic: the guest kernel once locked up in its own reboot
+# (ksoftirqd, after stage 2 had written, synced and called reboot(2)),
+# with the softdog already stopped for the reboot; a board's hardware
+# watchdog would have reset it. A lockup now panics, and panic=-1
+# resets the machine (qemu stops instead under -no-reboot).
 set -- -accel tcg -m 1024 -smp 1 -nographic $no_reboot \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 quiet$append"
+	-append "console=ttyS0 panic=-1 softlockup_panic=1 quiet$append"
 if [ -n "$rng" ]; then
 	set -- "$@" -object rng-random,filename=/dev/urandom,id=rng0 \
 		-device virtio-rng-pci,rng=rng0
@@ -100,6 +105,8 @@ while IFS= read -r line || [ -n "$line" ]; do
 	"SU-VM-RESULT: PASS") verdict=${verdict:-pass} ;;
 	"SU-VM-RESULT: FAIL"*) verdict=${verdict:-fail} ;;
 	SU-VM-REBOOTING) verdict=${verdict:-reboot} ;;
+	*"BUG: soft lockup"*)
+		echo "run.sh: the guest kernel locked up; softlockup_panic resets it" >&2 ;;
 	esac
 done <"$fifo/console"
 set +e
